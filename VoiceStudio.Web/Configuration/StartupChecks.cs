@@ -1,0 +1,94 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using StackExchange.Redis;
+using VoiceStudio.Data;
+using VoiceStudio.Web.Features.Instances;
+
+namespace VoiceStudio.Web.Configuration;
+
+/// <summary>
+/// Runs before the app takes traffic: settings, recordings folder, Redis, PostgreSQL and its schema version, the
+/// instance id, and recovery of this instance's orphaned calls. A failure is one line naming the setting.
+/// </summary>
+public static class StartupChecks
+{
+    /// <summary>Null when the app may start, else the reason it may not.</summary>
+    public static async Task<string?> RunAsync(IServiceProvider services, CancellationToken cancellationToken = default)
+    {
+        VoiceStudioSettings settings;
+        try
+        {
+            settings = services.GetRequiredService<IOptions<VoiceStudioSettings>>().Value;
+        }
+        catch (OptionsValidationException e)
+        {
+            return string.Join("; ", e.Failures);
+        }
+
+        if (RecordingsFolder.CheckWritable(settings.RecordingsDir) is { } folderProblem)
+        {
+            return $"RECORDINGS_DIR '{settings.RecordingsDir}' is not writable ({folderProblem}); create it or point RECORDINGS_DIR at a writable folder";
+        }
+
+        var redis = services.GetRequiredService<IConnectionMultiplexer>();
+        try
+        {
+            await redis.GetDatabase().PingAsync();
+        }
+        catch (RedisException e)
+        {
+            return $"REDIS_URL: cannot reach Redis at {string.Join(", ", redis.GetEndPoints().Select(p => p.ToString()))} ({FirstLine(e.Message)}); start Redis or fix REDIS_URL";
+        }
+
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<VoiceStudioDbContext>();
+        var target = new NpgsqlConnectionStringBuilder(db.Database.GetConnectionString());
+        var where = $"{target.Host}:{target.Port}/{target.Database}";
+        try
+        {
+            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+            if (pending.Count > 0)
+            {
+                return $"DATABASE_URL: the database {where} lacks {pending.Count} migrations (next: {pending[0]}); run `dotnet VoiceStudio.Web.dll migrate` first";
+            }
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+            return $"DATABASE_URL: cannot connect to PostgreSQL at {where} ({FirstLine(e.Message)}); start PostgreSQL or fix DATABASE_URL";
+        }
+
+        try
+        {
+            await services.GetRequiredService<InstanceHeartbeat>().ClaimAsync();
+        }
+        catch (InvalidOperationException e)
+        {
+            return e.Message;
+        }
+        await scope.ServiceProvider.GetRequiredService<StartupRecovery>().FailOrphanedCallsAsync(cancellationToken);
+        return null;
+    }
+
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
+}
+
+public static class RecordingsFolder
+{
+    /// <summary>Creates the folder if needed and writes a probe file; null when writable, else why not.</summary>
+    public static string? CheckWritable(string directory)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+            var probe = Path.Combine(directory, $".write-probe-{Environment.ProcessId}-{Guid.NewGuid():N}");
+            File.WriteAllText(probe, "ok");
+            File.Delete(probe);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            return e.Message;
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using Coravel;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+using MudBlazor.Services;
+using Serilog;
+using StackExchange.Redis;
+using Role = VoiceStudio.Data.Identity.Role;
+using VoiceStudio.Data;
+using VoiceStudio.Data.Identity;
+using VoiceStudio.Web.Configuration;
+using VoiceStudio.Web.Features.Database;
+using VoiceStudio.Web.Features.Demo;
+using VoiceStudio.Web.Features.Health;
+using VoiceStudio.Web.Features.Instances;
+using VoiceStudio.Web.Features.Jobs;
+
+namespace VoiceStudio.Web.Infrastructure;
+
+public static class Extensions
+{
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    /// <summary>Everything the process hosts, in one DI container.</summary>
+    public static WebApplicationBuilder AddVoiceStudio(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSerilog((_, logger) => Logging.Configure(logger, builder.Configuration));
+
+        services.AddOptions<VoiceStudioSettings>().Bind(builder.Configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<VoiceStudioSettings>, VoiceStudioSettingsValidator>();
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddDbContextFactory<VoiceStudioDbContext>((sp, options) =>
+            VoiceStudioDbContext.Configure(options, ConnectionStrings.PostgreSql(sp.GetRequiredService<IOptions<VoiceStudioSettings>>().Value.DatabaseUrl)));
+        services.AddIdentityCore<User>(options =>
+            {
+                // Length over character classes (NIST SP 800-63B).
+                options.Password.RequiredLength = 10;
+                options.Password.RequireDigit = false;
+                options.Password.RequireUppercase = false;
+                options.Password.RequireLowercase = false;
+                options.Password.RequireNonAlphanumeric = false;
+                options.Lockout.MaxFailedAccessAttempts = 5;
+                options.User.RequireUniqueEmail = false;
+            })
+            .AddRoles<Role>()
+            .AddEntityFrameworkStores<VoiceStudioDbContext>();
+
+        services.AddSingleton<IConnectionMultiplexer>(sp =>
+            ConnectionMultiplexer.Connect(ConnectionStrings.Redis(sp.GetRequiredService<IOptions<VoiceStudioSettings>>().Value.RedisUrl)));
+        services.AddSingleton<RedisKeys>();
+
+        services.AddSingleton<InstanceIdentity>();
+        services.AddSingleton<InstanceHeartbeat>();
+        services.AddHostedService(sp => sp.GetRequiredService<InstanceHeartbeat>());
+        services.AddSingleton<ActiveCalls>();
+        services.AddScoped<StartupRecovery>();
+
+        services.AddScheduler();
+        services.AddSingleton<DistributedJobLock>();
+        services.AddTransient<RecordingCleanupJob>();
+        services.AddTransient<StaleCallCleanupJob>();
+
+        services.AddScoped(_ => Console.Out);
+        services.AddScoped<MigrateCommand>();
+        services.AddScoped<Seeder>();
+
+        services.AddVoiceStudioHealthChecks();
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
+        services.AddProblemDetails();
+
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+        return builder;
+    }
+
+    /// <summary>Middleware, endpoints, pages and the job schedule.</summary>
+    public static WebApplication UseVoiceStudio(this WebApplication app)
+    {
+        app.UseSerilogRequestLogging(options => options.GetLevel = (context, _, error) =>
+            error is not null || context.Response.StatusCode >= 500 ? Serilog.Events.LogEventLevel.Error
+            : context.Request.Path.StartsWithSegments("/health", StringComparison.Ordinal) || context.Request.Path.StartsWithSegments("/_blazor", StringComparison.Ordinal)
+                ? Serilog.Events.LogEventLevel.Verbose
+                : Serilog.Events.LogEventLevel.Information);
+        app.UseExceptionHandler();
+        app.UseAntiforgery();
+
+        app.MapStaticAssets();
+        app.MapHealthEndpoints();
+        app.MapDemoTools();
+        app.MapRazorComponents<Components.App>().AddInteractiveServerRenderMode();
+
+        app.Services.UseScheduler(scheduler =>
+            {
+                scheduler.Schedule<RecordingCleanupJob>().DailyAt(3, 0).PreventOverlapping(RecordingCleanupJob.Name);
+                scheduler.Schedule<StaleCallCleanupJob>().EveryFiveMinutes().PreventOverlapping(StaleCallCleanupJob.Name);
+            })
+            .OnError(e => app.Logger.LogError(e, "Scheduled job failed"));
+        return app;
+    }
+}

@@ -1,0 +1,3 @@
+using VoiceStudio.Web;
+
+return await CommandLine.RunAsync(args);
