@@ -29,6 +29,10 @@ public static class CommandLine
         {
             return Fail(string.Join("; ", e.Failures));
         }
+        catch (Npgsql.NpgsqlException e)
+        {
+            return Fail($"DATABASE_URL: {e.Message}");
+        }
     }
 
     private static async Task<int> ServeAsync(string[] args)

@@ -25,6 +25,10 @@ public static class StartupChecks
         {
             return string.Join("; ", e.Failures);
         }
+        catch (InvalidOperationException e)
+        {
+            return e.Message; // the binder's "Failed to convert configuration value at 'SETTING' to type …"
+        }
 
         if (RecordingsFolder.CheckWritable(settings.RecordingsDir) is { } folderProblem)
         {

@@ -70,6 +70,8 @@ public static class Extensions
         services.AddMudServices();
         services.AddProblemDetails();
 
+        // Serve package assets (MudBlazor) from the build output too, not only from a publish folder.
+        builder.WebHost.UseStaticWebAssets();
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
         {
             builder.WebHost.UseUrls(DefaultUrl);

@@ -1,0 +1,58 @@
+using VoiceStudio.Tests.Infrastructure;
+
+namespace VoiceStudio.Tests.App;
+
+/// <summary>
+/// One migrated and seeded database and one running app (compact JSON logs) shared by the end-to-end tests. The
+/// database is prepared with the app's own `migrate` and `seed` commands, as `docker compose exec app …` would.
+/// </summary>
+public sealed class AppFixture : IAsyncLifetime
+{
+    public const string AdminPassword = "fixture-admin-password";
+
+    private TestDatabase? _database;
+
+    public AppProcess App { get; private set; } = null!;
+    public TestDatabase Database => _database!;
+    public string InstanceId { get; } = $"e2e-{Guid.NewGuid():N}";
+    public string RedisKeyPrefix { get; } = TestEnvironment.NewRedisPrefix();
+    public string RecordingsDir { get; } = Path.Combine(Path.GetTempPath(), "vs-test-recordings", Guid.NewGuid().ToString("N"));
+    public Dictionary<string, string?> Environment { get; } = [];
+    public string MigrateOutput { get; private set; } = "";
+    public string SeedOutput { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync(migrated: false);
+        Environment["DATABASE_URL"] = _database.Url;
+        Environment["ADMIN_PASSWORD"] = AdminPassword;
+
+        var migrate = await AppProcess.RunAsync(Environment, "migrate");
+        Assert.True(migrate.ExitCode == 0, migrate.Stdout + migrate.Stderr);
+        MigrateOutput = migrate.Stdout;
+        var seed = await AppProcess.RunAsync(Environment, "seed");
+        Assert.True(seed.ExitCode == 0, seed.Stdout + seed.Stderr);
+        SeedOutput = seed.Stdout;
+
+        App = AppProcess.Start(new Dictionary<string, string?>(Environment)
+        {
+            ["INSTANCE_ID"] = InstanceId,
+            ["REDIS_KEY_PREFIX"] = RedisKeyPrefix,
+            ["RECORDINGS_DIR"] = RecordingsDir,
+            ["LOG_FORMAT"] = "json",
+        });
+        await App.WaitUntilLiveAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class RunningAppGroup : ICollectionFixture<AppFixture>
+{
+    public const string Name = "running app";
+}

@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Playwright;
+using VoiceStudio.Tests.Infrastructure;
+
+namespace VoiceStudio.Tests.App;
+
+[Collection(RunningAppGroup.Name)]
+public sealed class RunningAppTests(AppFixture fixture)
+{
+    private HttpClient Http() => new() { BaseAddress = fixture.App.BaseUri };
+
+    [Fact]
+    public async Task Live_answers_and_ready_reports_postgresql_redis_and_the_recordings_folder()
+    {
+        using var http = Http();
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("health/live")).StatusCode);
+        var ready = await http.GetAsync("health/ready");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        using var body = JsonDocument.Parse(await ready.Content.ReadAsStringAsync());
+        var checks = body.RootElement.GetProperty("checks");
+        foreach (var name in new[] { "postgresql", "redis", "recordings" })
+        {
+            Assert.Equal("Healthy", checks.GetProperty(name).GetProperty("status").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task Ready_turns_unhealthy_when_the_recordings_folder_cannot_be_written()
+    {
+        using var http = Http();
+        Directory.Delete(fixture.RecordingsDir, recursive: true);
+        await File.WriteAllTextAsync(fixture.RecordingsDir, "a file where the folder should be");
+        try
+        {
+            var ready = await http.GetAsync("health/ready");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            using var body = JsonDocument.Parse(await ready.Content.ReadAsStringAsync());
+            Assert.Equal("Unhealthy", body.RootElement.GetProperty("checks").GetProperty("recordings").GetProperty("status").GetString());
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("health/live")).StatusCode);
+        }
+        finally
+        {
+            File.Delete(fixture.RecordingsDir);
+            Directory.CreateDirectory(fixture.RecordingsDir);
+        }
+    }
+
+    [Fact]
+    public async Task Logs_are_compact_json_with_request_logging()
+    {
+        using var http = Http();
+        await http.GetAsync("health/live?probe=logs");
+        await http.PostAsJsonAsync("demo/tools/check-availability", new { day = "monday" });
+        var lines = fixture.App.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(lines);
+        var events = lines.Select(line => JsonDocument.Parse(line).RootElement).ToList(); // every line is JSON
+        Assert.All(events, e => Assert.True(e.TryGetProperty("@t", out _)));
+        Assert.Contains(events, e => e.TryGetProperty("RequestPath", out var path) && path.GetString() == "/demo/tools/check-availability"
+            && e.GetProperty("StatusCode").GetInt32() == 200);
+        Assert.Contains(events, e => e.TryGetProperty("Instance", out var instance) && instance.GetString() == fixture.InstanceId);
+    }
+
+    [Theory]
+    [InlineData("check-availability", """{"day":"Tuesday"}""", HttpStatusCode.OK, "slots")]
+    [InlineData("check-availability", """{"day":"sunday"}""", HttpStatusCode.Conflict, "closed on sunday")]
+    [InlineData("check-availability", """{"day":"someday"}""", HttpStatusCode.UnprocessableEntity, "day must be")]
+    [InlineData("check-availability", """not json""", HttpStatusCode.BadRequest, "")]
+    [InlineData("book-appointment", """{"name":"Ada","day":"friday"}""", HttpStatusCode.OK, "\"confirmation\":\"RV")]
+    [InlineData("book-appointment", """{"name":"Ada"}""", HttpStatusCode.UnprocessableEntity, "day must be a weekday")]
+    public async Task The_demo_tools_answer_like_a_real_booking_service(string tool, string body, HttpStatusCode status, string expected)
+    {
+        using var http = Http();
+        var response = await http.PostAsync($"demo/tools/{tool}", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(status, response.StatusCode);
+        Assert.Contains(expected, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_migrate_and_seed_commands_report_what_they_did()
+    {
+        Assert.Contains("Database is at 00000000000016_", fixture.MigrateOutput, StringComparison.Ordinal);
+        Assert.Contains("Created agent 'demo'", fixture.SeedOutput, StringComparison.Ordinal);
+        Assert.Contains("ADMIN_PASSWORD", fixture.SeedOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Migrate_status_lists_every_migration_as_applied()
+    {
+        var (exitCode, stdout, stderr) = await AppProcess.RunAsync(fixture.Environment, "migrate", "status");
+        Assert.True(exitCode == 0, stderr);
+        Assert.Contains("[x] 001  00000000000001_InitialCallsAgentsEvents", stdout, StringComparison.Ordinal);
+        Assert.Contains("[x] 012  00000000000012_ExtendedEventTypes", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("[ ]", stdout, StringComparison.Ordinal);
+        Assert.Contains("Current version: 00000000000016_CallOwnershipUsageAndWebhooks", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_agents_page_shows_the_seeded_demo_agent_in_the_browser()
+    {
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = TestEnvironment.Chromium,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        });
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 720 } });
+        await page.GotoAsync(fixture.App.BaseUri.ToString());
+
+        var name = page.GetByTestId("agent-name").First;
+        await Assertions.Expect(name).ToHaveTextAsync("demo");
+        await Assertions.Expect(page.Locator("tr", new() { HasText = "demo" })).ToContainTextAsync("Flow · 9 nodes");
+        var background = await page.EvaluateAsync<string>("() => getComputedStyle(document.querySelector('.mud-appbar')).backgroundColor");
+        Assert.Equal("rgb(40, 53, 147)", background); // the MudBlazor theme is applied, so its CSS loaded
+
+        await page.ScreenshotAsync(new() { Path = Screenshots.PathFor("agents.png") });
+    }
+}
+
+/// <summary>Screenshots taken by browser tests land in docs/screenshots for the README.</summary>
+public static class Screenshots
+{
+    public static string PathFor(string name)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "VoiceStudio.sln")))
+        {
+            dir = dir.Parent;
+        }
+        var folder = Path.Combine(dir?.FullName ?? Path.GetTempPath(), "docs", "screenshots");
+        Directory.CreateDirectory(folder);
+        return Path.Combine(folder, name);
+    }
+}
