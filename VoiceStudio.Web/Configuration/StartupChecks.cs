@@ -51,11 +51,7 @@ public static class StartupChecks
         var where = $"{target.Host}:{target.Port}/{target.Database}";
         try
         {
-            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
-            if (pending.Count > 0)
-            {
-                return $"DATABASE_URL: the database {where} lacks {pending.Count} migrations (next: {pending[0]}); run `dotnet VoiceStudio.Web.dll migrate` first";
-            }
+            await WaitForSchemaAsync(db, where, services.GetRequiredService<ILoggerFactory>().CreateLogger("VoiceStudio.Startup"), cancellationToken);
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or System.Net.Sockets.SocketException)
         {
@@ -72,6 +68,30 @@ public static class StartupChecks
         }
         await scope.ServiceProvider.GetRequiredService<StartupRecovery>().FailOrphanedCallsAsync(cancellationToken);
         return null;
+    }
+
+    /// <summary>
+    /// Returns once every migration is applied. Until then it waits (saying so once), so that in a container the
+    /// app stays up for `docker compose exec app dotnet VoiceStudio.Web.dll migrate`.
+    /// </summary>
+    private static async Task WaitForSchemaAsync(VoiceStudioDbContext db, string where, ILogger logger, CancellationToken cancellationToken)
+    {
+        var told = false;
+        while (true)
+        {
+            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+            if (pending.Count == 0)
+            {
+                return;
+            }
+            if (!told)
+            {
+                logger.LogWarning("The database {Database} lacks {Count} migrations (next: {Next}); waiting until `dotnet VoiceStudio.Web.dll migrate` has run",
+                    where, pending.Count, pending[0]);
+                told = true;
+            }
+            await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+        }
     }
 
     private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();

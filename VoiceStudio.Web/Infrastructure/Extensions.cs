@@ -4,7 +4,6 @@ using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 using Serilog;
 using StackExchange.Redis;
-using Role = VoiceStudio.Data.Identity.Role;
 using VoiceStudio.Data;
 using VoiceStudio.Data.Identity;
 using VoiceStudio.Web.Configuration;
@@ -13,6 +12,7 @@ using VoiceStudio.Web.Features.Demo;
 using VoiceStudio.Web.Features.Health;
 using VoiceStudio.Web.Features.Instances;
 using VoiceStudio.Web.Features.Jobs;
+using Role = VoiceStudio.Data.Identity.Role;
 
 namespace VoiceStudio.Web.Infrastructure;
 
