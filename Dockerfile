@@ -27,7 +27,7 @@ FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates curl libssl3 libstdc++6 zlib1g tzdata \
-      flite espeak-ng libpocketsphinx3 pocketsphinx-en-us sox ffmpeg \
+      flite espeak-ng libpocketsphinx3 pocketsphinx-en-us libsoxr0 sox ffmpeg \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=dotnet /usr/share/dotnet /usr/share/dotnet
 RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet \

