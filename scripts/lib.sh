@@ -112,7 +112,7 @@ start_postgres() {
   if [ -f "$data/postmaster.pid" ] && as_pg "$VS_PG_BIN/pg_ctl" status -D "$data" >/dev/null 2>&1; then
     return 0
   fi
-  port_in_use "$port" && die "port $port is in use by another program; stop it or choose another port with VS_PG_PORT=<port>"
+  port_in_use "$port" && die "port $port is in use by another program; stop it or choose another port (VS_PG_PORT for scripts/run.sh, VS_TEST_PG_PORT for scripts/test.sh)"
   if [ ! -f "$data/PG_VERSION" ]; then
     say "creating the PostgreSQL cluster in $data"
     rm -rf "$data"; mkdir -p "$data"
@@ -137,7 +137,7 @@ start_redis() {
     if kill -0 "$pid" 2>/dev/null && redis-cli -p "$port" ping >/dev/null 2>&1; then return 0; fi
     rm -f "$dir/redis.pid"
   fi
-  port_in_use "$port" && die "port $port is in use by another program; stop it or choose another port with VS_REDIS_PORT=<port>"
+  port_in_use "$port" && die "port $port is in use by another program; stop it or choose another port (VS_REDIS_PORT for scripts/run.sh, VS_TEST_REDIS_PORT for scripts/test.sh)"
   redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --daemonize yes --pidfile "$dir/redis.pid" \
     --logfile "$dir/redis.log" --save "" --appendonly no >/dev/null \
     || die "Redis did not start (see $dir/redis.log)"
