@@ -8,7 +8,7 @@ namespace VoiceStudio.Media.Speech.Flite;
 public sealed class FliteSynthesizer
 {
     private static readonly Lock Gate = new();
-    private static nint s_voice;
+    private static nint _sltVoice;
 
     public const string VoiceName = "cmu_us_slt";
 
@@ -58,16 +58,16 @@ public sealed class FliteSynthesizer
 
     private static nint Voice()
     {
-        if (s_voice == 0)
+        if (_sltVoice == 0)
         {
             _ = FliteLibrary.Init(); // always 0
-            s_voice = FliteLibrary.RegisterSlt(null);
-            if (s_voice == 0)
+            _sltVoice = FliteLibrary.RegisterSlt(null);
+            if (_sltVoice == 0)
             {
                 throw new InvalidOperationException("Flite could not load the cmu_us_slt voice (install the Debian package flite)");
             }
         }
-        return s_voice;
+        return _sltVoice;
     }
 }
 
