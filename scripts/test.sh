@@ -14,6 +14,7 @@ start_redis test "$REDIS_PORT"
 export VS_TEST_DATABASE_URL="postgresql://voicestudio:voicestudio@127.0.0.1:$PG_PORT/postgres"
 export VS_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 export VS_TEST_CHROMIUM="/usr/bin/chromium"
+export VS_TEST_VAD_MODEL="$VS_LOCAL/models/silero_vad_v5.onnx"
 
 results="$VS_LOCAL/test/results"
 rm -rf "$results"

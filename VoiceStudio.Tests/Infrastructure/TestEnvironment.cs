@@ -13,6 +13,7 @@ public static class TestEnvironment
     public static string ServerUrl => Required("VS_TEST_DATABASE_URL");
     public static string RedisUrl => Required("VS_TEST_REDIS_URL");
     public static string Chromium => Required("VS_TEST_CHROMIUM");
+    public static string VadModel => Required("VS_TEST_VAD_MODEL");
 
     private static readonly Lazy<ConnectionMultiplexer> SharedRedis = new(() =>
     {
