@@ -31,6 +31,10 @@ if [ -f "$trx" ]; then
   total="$(count total)"; passed="$(count passed)"; failed="$(count failed)"
   errors="$(count error)"; failed=$((failed + errors))
   skipped=$((total - passed - failed))
+  if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+    echo "dotnet test exited with $status without a failed test: the test run was aborted (see above)"
+    failed=1
+  fi
   line="$passed passed, $failed failed"
   [ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
   [ "$failed" -gt 0 ] && status=1

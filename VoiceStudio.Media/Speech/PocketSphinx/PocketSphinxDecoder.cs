@@ -35,6 +35,13 @@ public sealed class PocketSphinxDecoder : IDisposable
     private readonly DecoderHandle _decoder = new();
     private bool _inUtterance;
 
+    static PocketSphinxDecoder()
+    {
+        // Logging is process-wide in sphinxbase, and "-logfn" makes every new decoder fclose the stream other
+        // decoders may be writing to (a use-after-free under concurrent calls). Switch it off once instead.
+        PocketSphinxLibrary.SetLogStream(0);
+    }
+
     public PocketSphinxDecoder(PocketSphinxModel model)
     {
         _model = model;
@@ -44,7 +51,6 @@ public sealed class PocketSphinxDecoder : IDisposable
             "-lm", model.LanguageModel,
             "-dict", model.Dictionary,
             "-samprate", "16000",
-            "-logfn", "/dev/null",
         ];
         var argv = args.Select(Marshal.StringToCoTaskMemUTF8).ToArray();
         try

@@ -11,6 +11,10 @@ internal static partial class PocketSphinxLibrary
     private const string Decoder = "libpocketsphinx.so.3";
     private const string Base = "libsphinxbase.so.3";
 
+    /// <summary>Sets the process-wide log stream; null disables logging.</summary>
+    [LibraryImport(Base, EntryPoint = "err_set_logfp")]
+    public static partial void SetLogStream(nint stream);
+
     [LibraryImport(Decoder, EntryPoint = "ps_args")]
     public static partial nint Args();
 
