@@ -89,6 +89,23 @@ public sealed class StaleCallCleanupJobTests
     }
 
     [Fact]
+    public async Task Start_up_recovery_repairs_the_recordings_the_crash_left_open()
+    {
+        await using var a = await JobTestContext.CreateAsync(instanceId: "instance-a");
+        var header = new byte[VoiceStudio.Media.Recording.WavFile.HeaderBytes];
+        VoiceStudio.Media.Recording.WavFile.WriteHeader(header, 8000, 2, 0); // crashed before the first header refresh
+        await File.WriteAllBytesAsync(Path.Combine(a.RecordingsDir, "torn.wav"), [.. header, .. new byte[32_002]]);
+        var call = await a.AddCallAsync(CallStatus.InProgress, TimeSpan.FromMinutes(1), owner: "instance-a", recording: "torn.wav");
+
+        await a.Get<StartupRecovery>().FailOrphanedCallsAsync();
+
+        var repaired = await File.ReadAllBytesAsync(Path.Combine(a.RecordingsDir, "torn.wav"));
+        Assert.Equal(header.Length + 32_000, repaired.Length);
+        Assert.Equal((8000, 2, 32_000L), VoiceStudio.Media.Recording.WavFile.ReadHeader(repaired));
+        Assert.Equal(CallStatus.Failed, (await a.CallAsync(call)).Status);
+    }
+
+    [Fact]
     public async Task Start_up_recovery_fails_only_the_restarted_instances_calls()
     {
         await using var a = await JobTestContext.CreateAsync(instanceId: "instance-a");
