@@ -47,6 +47,10 @@ public sealed class Resampler : IDisposable
     /// </summary>
     public int Process(ReadOnlySpan<short> input, Span<short> output)
     {
+        if (input.IsEmpty)
+        {
+            return 0; // an empty span pins to a null pointer, which libsoxr takes as "end of stream"
+        }
         if (_soxr is null)
         {
             input.CopyTo(output);
@@ -56,8 +60,23 @@ public sealed class Resampler : IDisposable
         return Run(input, output, flush: false);
     }
 
-    /// <summary>Writes what is still inside the filter (at the end of a stream).</summary>
-    public int Flush(Span<short> output) => _soxr is null ? 0 : Run([], output, flush: true);
+    /// <summary>
+    /// Writes what is still inside the filter (at the end of a stream, e.g. a synthesized sentence) and resets the
+    /// resampler so the next <see cref="Process"/> starts a new stream: libsoxr takes no input after a flush until cleared.
+    /// </summary>
+    public int Flush(Span<short> output)
+    {
+        if (_soxr is null)
+        {
+            return 0;
+        }
+        var written = Run([], output, flush: true);
+        if (SoxrLibrary.Clear(_soxr) is var error && error != 0)
+        {
+            throw new InvalidOperationException($"libsoxr could not reset: {SoxrLibrary.ErrorText(error)}");
+        }
+        return written;
+    }
 
     private unsafe int Run(ReadOnlySpan<short> input, Span<short> output, bool flush)
     {

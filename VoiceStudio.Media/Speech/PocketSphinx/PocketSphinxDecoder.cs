@@ -33,6 +33,7 @@ public sealed class PocketSphinxDecoder : IDisposable
 
     private readonly PocketSphinxModel _model;
     private readonly DecoderHandle _decoder = new();
+    private readonly Dictionary<string, string> _grammars = new(StringComparer.Ordinal); // phrase set → search name
     private bool _inUtterance;
 
     static PocketSphinxDecoder()
@@ -97,10 +98,17 @@ public sealed class PocketSphinxDecoder : IDisposable
             Phrases = null;
             return usable;
         }
-        var grammar = new StringBuilder("#JSGF V1.0;\ngrammar phrases;\npublic <phrase> = ");
-        grammar.AppendJoin(" | ", usable).Append(";\n");
-        Check(PocketSphinxLibrary.SetJsgfString(Handle, PhraseSearch, grammar.ToString()), "load the phrase grammar");
-        Check(PocketSphinxLibrary.SetSearch(Handle, PhraseSearch), "switch to the phrase grammar");
+        var key = string.Join('|', usable);
+        if (!_grammars.TryGetValue(key, out var search))
+        {
+            // Compiling a grammar takes tens of milliseconds: each phrase set is compiled once per decoder.
+            search = $"{PhraseSearch}{_grammars.Count}";
+            var grammar = new StringBuilder("#JSGF V1.0;\ngrammar phrases;\npublic <phrase> = ");
+            grammar.AppendJoin(" | ", usable).Append(";\n");
+            Check(PocketSphinxLibrary.SetJsgfString(Handle, search, grammar.ToString()), "load the phrase grammar");
+            _grammars[key] = search;
+        }
+        Check(PocketSphinxLibrary.SetSearch(Handle, search), "switch to the phrase grammar");
         Phrases = usable;
         return usable;
     }
@@ -118,6 +126,10 @@ public sealed class PocketSphinxDecoder : IDisposable
         if (!_inUtterance)
         {
             throw new InvalidOperationException("StartUtterance first");
+        }
+        if (samples.IsEmpty)
+        {
+            return; // never hand the decoder a null buffer
         }
         fixed (short* data = samples)
         {
@@ -137,6 +149,17 @@ public sealed class PocketSphinxDecoder : IDisposable
         }
         _inUtterance = false;
         Check(PocketSphinxLibrary.EndUtterance(Handle), "end the utterance");
+        var hypothesis = PocketSphinxLibrary.Hypothesis(Handle, out _);
+        return hypothesis == 0 ? "" : Marshal.PtrToStringUTF8(hypothesis) ?? "";
+    }
+
+    /// <summary>The best hypothesis of the utterance so far.</summary>
+    public string Partial()
+    {
+        if (!_inUtterance)
+        {
+            return "";
+        }
         var hypothesis = PocketSphinxLibrary.Hypothesis(Handle, out _);
         return hypothesis == 0 ? "" : Marshal.PtrToStringUTF8(hypothesis) ?? "";
     }

@@ -1,0 +1,715 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using VoiceStudio.Media.Audio;
+using VoiceStudio.Media.Audio.Vad;
+using VoiceStudio.Media.Recording;
+using VoiceStudio.Media.Speech;
+using VoiceStudio.Media.Telephony;
+
+namespace VoiceStudio.Media.Calls;
+
+/// <summary>A message-oriented duplex connection to the provider (a WebSocket in production).</summary>
+public interface ICallTransport
+{
+    /// <summary>Receives one whole message into <paramref name="buffer"/>; returns its length, or -1 once closed.</summary>
+    ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken);
+
+    ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken);
+
+    ValueTask CloseAsync(string reason);
+}
+
+/// <summary>The agent's pipeline settings the session applies.</summary>
+public sealed record CallSessionOptions
+{
+    public VadSettings Vad { get; init; } = new();
+    public bool Interruptions { get; init; } = true;
+    public int MinWordsToInterrupt { get; init; }
+    public TimeSpan UserIdleTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Idle timeouts in a row after which the call is ended.</summary>
+    public int MaxIdlePrompts { get; init; } = 2;
+    public TimeSpan MaxCallDuration { get; init; } = TimeSpan.FromHours(2);
+}
+
+/// <summary>
+/// One live call: provider messages in, conversation in the middle, provider messages out. Three flows run per call:
+/// the receive loop (parse, decode, record, VAD, recognize), the conversation worker (replies, sentence by sentence
+/// through TTS into the outbound queue) and the pacer (one 20 ms frame on the wire every 20 ms). Data goes one way;
+/// barge-in and hang-up travel as cancellation. Nothing here is shared with other calls except the thread pool and
+/// the read-only models, so a slow call slows only itself.
+/// </summary>
+public sealed class CallSession : IDisposable
+{
+    private static readonly TimeSpan Frame = TimeSpan.FromMilliseconds(20);
+
+    private readonly CallSessionOptions _options;
+    private readonly TelephonySerializer _serializer;
+    private readonly ICallTransport _transport;
+    private readonly IConversation _conversation;
+    private readonly ISpeechRecognizer _recognizer;
+    private readonly ITextToSpeech _tts;
+    private readonly VoiceActivityFactory _vad;
+    private readonly ICallObserver _observer;
+    private readonly Func<StreamInfo, string> _recordingPath;
+    private readonly ILogger _logger;
+    private readonly Channel<Input> _inputs = Channel.CreateUnbounded<Input>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _ended = new();
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _send = new(1, 1); // one message at a time on the socket, and in the serializer's buffer
+    private readonly Stopwatch _clock = new();
+
+    // Outbound audio, at the stream's rate: the pacer plays it, barge-in empties it.
+    private short[] _outbound = new short[16000 * 30];
+    private int _outHead;
+    private int _outTail;
+    private readonly Queue<(string Text, long EndSample)> _segments = new();
+    private long _queuedSamples;
+    private long _playedSamples;
+    private long _lastSegmentEnd;
+    private string _spokenText = "";
+    private CancellationTokenSource _reply = new();
+    private bool _replyInProgress;
+
+    // The recognizer belongs to the receive loop; the worker only publishes the phrases the next turn expects.
+    private volatile IReadOnlyList<string>? _nextPhrases;
+    private volatile bool _phrasesChanged;
+
+    private TurnDetector? _detector;
+    private Resampler? _toRecognizer;
+    private CallRecorder? _recorder;
+    private StreamInfo? _stream;
+    private int _rate;
+    private bool _userSpeaking;
+    private TimeSpan _lastActivity;
+    private int _idleCount;
+    private int _turn;
+    private TurnTiming? _timing;
+    private double? _greetingStartMs;
+    private CallEnd? _end;
+    private string? _pendingEnd;
+    private string? _transferTo;
+
+    public CallSession(
+        CallSessionOptions options,
+        TelephonySerializer serializer,
+        ICallTransport transport,
+        IConversation conversation,
+        ISpeechRecognizer recognizer,
+        ITextToSpeech tts,
+        VoiceActivityFactory vad,
+        ICallObserver observer,
+        Func<StreamInfo, string> recordingPath,
+        ILogger logger)
+    {
+        _options = options;
+        _serializer = serializer;
+        _transport = transport;
+        _conversation = conversation;
+        _recognizer = recognizer;
+        _tts = tts;
+        _vad = vad;
+        _observer = observer;
+        _recordingPath = recordingPath;
+        _logger = logger;
+    }
+
+    /// <summary>Runs the call to its end; returns how it ended.</summary>
+    public async Task<CallEnd> RunAsync(CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _ended.Token);
+        linked.CancelAfter(_options.MaxCallDuration);
+        Task worker = Task.CompletedTask, pacer = Task.CompletedTask;
+        var reason = "caller hung up";
+        try
+        {
+            if (!await ReceiveUntilStartAsync(linked.Token))
+            {
+                reason = "the stream closed before it started";
+            }
+            else
+            {
+                worker = Task.Run(() => WorkAsync(linked.Token), CancellationToken.None);
+                pacer = Task.Run(() => PaceAsync(linked.Token), CancellationToken.None);
+                reason = await ReceiveAsync(linked.Token);
+            }
+        }
+        catch (OperationCanceledException) when (_pendingEnd is not null || _ended.IsCancellationRequested || linked.IsCancellationRequested)
+        {
+            reason = _pendingEnd ?? (cancellationToken.IsCancellationRequested ? "server shutting down" : "maximum call duration reached");
+        }
+        catch (TelephonyProtocolException e)
+        {
+            reason = $"protocol error: {e.Message}";
+            _logger.LogWarning("Call stream {StreamId} closed on a protocol error: {Reason}", _stream?.StreamId, e.Message);
+        }
+        await _ended.CancelAsync();
+        _inputs.Writer.TryComplete();
+        await Task.WhenAll(Quietly(worker), Quietly(pacer));
+        var recording = _recorder is null ? null : await _recorder.CompleteAsync();
+        _end = new CallEnd(_pendingEnd ?? reason, _pendingEnd is not null, recording, _transferTo);
+        if (_stream is not null)
+        {
+            _observer.Ended(_end);
+        }
+        await _transport.CloseAsync(_end.Reason);
+        return _end;
+    }
+
+    public void Dispose()
+    {
+        _toRecognizer?.Dispose();
+        _detector?.Dispose();
+        _reply.Dispose();
+        _ended.Dispose();
+        _send.Dispose();
+    }
+
+    private TimeSpan Now => _clock.Elapsed;
+
+    // ---------------------------------------------------------------- receive loop
+
+    private async Task<bool> ReceiveUntilStartAsync(CancellationToken cancellationToken)
+    {
+        var message = new byte[TelephonySerializer.MaxMessageBytes];
+        var audio = new byte[TelephonySerializer.MaxAudioBytes];
+        var early = 0;
+        while (true)
+        {
+            var length = await _transport.ReceiveAsync(message, cancellationToken);
+            if (length < 0)
+            {
+                return false;
+            }
+            InboundMessage parsed;
+            try
+            {
+                parsed = _serializer.Parse(message.AsSpan(0, length), audio);
+            }
+            catch (TelephonyProtocolException e)
+            {
+                _logger.LogWarning("Ignored a bad message before the stream started: {Reason}", e.Message);
+                continue;
+            }
+            if (parsed.Kind == InboundKind.Start)
+            {
+                Begin(parsed.Start!);
+                return true;
+            }
+            if (parsed.Kind == InboundKind.Stop)
+            {
+                return false;
+            }
+            if (parsed.Kind == InboundKind.Media && early++ == 0)
+            {
+                _logger.LogWarning("Ignored media before the stream's start message");
+            }
+        }
+    }
+
+    private void Begin(StreamStart start)
+    {
+        _clock.Start();
+        _rate = start.SampleRate;
+        _stream = new StreamInfo(_serializer.Provider, start.StreamId, start.CallId, start.From, start.To, start.CustomParameters, _rate);
+        var vadRate = _rate >= 16000 ? 16000 : 8000;
+        _detector = new TurnDetector(_vad.Create(vadRate), _options.Vad);
+        _toRecognizer = new Resampler(_rate, 16000);
+        _outbound = new short[_rate * 60];
+        _recorder = CallRecorder.Start(_recordingPath(_stream), _rate);
+        _recognizer.ExpectPhrases(_conversation.ExpectedPhrases);
+        _observer.Started(_stream);
+        _greetingStartMs = 0;
+        _lastActivity = Now;
+        _inputs.Writer.TryWrite(new Input.Greeting());
+    }
+
+    private async Task<string> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        var message = new byte[TelephonySerializer.MaxMessageBytes];
+        var audio = new byte[TelephonySerializer.MaxAudioBytes];
+        var pcm = new short[TelephonySerializer.MaxAudioBytes];
+        var wide = new short[_toRecognizer!.MaxOutputLength(pcm.Length)];
+        var vadPcm = new short[pcm.Length * 2];
+        using var vadResampler = _rate is 8000 or 16000 ? null : new Resampler(_rate, _rate > 16000 ? 16000 : 8000);
+        var preRoll = new short[16000 * 6 / 10]; // the last 0.6 s at 16 kHz, fed to the recognizer when speech starts
+        var preRollEnd = 0L;
+        while (true)
+        {
+            var length = await _transport.ReceiveAsync(message, cancellationToken);
+            if (length < 0)
+            {
+                return "caller hung up";
+            }
+            InboundMessage parsed;
+            try
+            {
+                parsed = _serializer.Parse(message.AsSpan(0, length), audio);
+            }
+            catch (TelephonyProtocolException e)
+            {
+                _logger.LogWarning("Ignored a bad message on stream {StreamId}: {Reason}", _stream!.StreamId, e.Message);
+                continue;
+            }
+            switch (parsed.Kind)
+            {
+                case InboundKind.Media:
+                    var samples = Decode(audio.AsSpan(0, parsed.AudioBytes), pcm);
+                    _recorder!.WriteCaller(pcm.AsSpan(0, samples));
+                    var wideCount = _toRecognizer.Process(pcm.AsSpan(0, samples), wide);
+                    var speechEvent = vadResampler is null
+                        ? _detector!.Process(pcm.AsSpan(0, samples))
+                        : _detector!.Process(vadPcm.AsSpan(0, vadResampler.Process(pcm.AsSpan(0, samples), vadPcm)));
+                    OnAudio(wide.AsSpan(0, wideCount), speechEvent, preRoll, ref preRollEnd);
+                    break;
+                case InboundKind.Dtmf:
+                    _lastActivity = Now;
+                    _idleCount = 0;
+                    _observer.Dtmf(parsed.Digit, Now);
+                    _inputs.Writer.TryWrite(new Input.Digit(parsed.Digit));
+                    break;
+                case InboundKind.Mark:
+                case InboundKind.Cleared:
+                    break;
+                case InboundKind.Stop:
+                    return "caller hung up";
+                case InboundKind.Unknown:
+                    _logger.LogDebug("Ignored a {Event} message", parsed.Event);
+                    break;
+                default:
+                    break;
+            }
+        }
+    }
+
+    private int Decode(ReadOnlySpan<byte> payload, Span<short> pcm)
+    {
+        if (_serializer.Encoding == AudioEncoding.MuLaw)
+        {
+            MuLaw.Decode(payload, pcm);
+            return payload.Length;
+        }
+        var count = payload.Length / 2;
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(payload[..(count * 2)]).CopyTo(pcm);
+        return count;
+    }
+
+    private void OnAudio(ReadOnlySpan<short> wide, SpeechEvent speechEvent, short[] preRoll, ref long preRollEnd)
+    {
+        if (speechEvent == SpeechEvent.Started)
+        {
+            _userSpeaking = true;
+            _lastActivity = Now;
+            if (_phrasesChanged)
+            {
+                _phrasesChanged = false;
+                _recognizer.ExpectPhrases(_nextPhrases);
+            }
+            _recognizer.StartUtterance();
+            var keep = (int)Math.Min(preRollEnd, preRoll.Length); // feed the speech that came before the VAD was sure
+            for (var i = keep; i > 0;)
+            {
+                var start = (int)((preRollEnd - i) % preRoll.Length);
+                var run = Math.Min(i, preRoll.Length - start);
+                _recognizer.Feed(preRoll.AsSpan(start, run));
+                i -= run;
+            }
+            if (_options.MinWordsToInterrupt == 0)
+            {
+                TryBargeIn();
+            }
+        }
+        if (_userSpeaking)
+        {
+            _recognizer.Feed(wide);
+            if (_options.MinWordsToInterrupt > 0 && AgentSpeaking
+                && _recognizer.Partial().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length >= _options.MinWordsToInterrupt)
+            {
+                TryBargeIn();
+            }
+        }
+        foreach (var sample in wide)
+        {
+            preRoll[preRollEnd++ % preRoll.Length] = sample;
+        }
+        if (speechEvent == SpeechEvent.Stopped && _userSpeaking)
+        {
+            _userSpeaking = false;
+            var vadStop = Now;
+            var text = _recognizer.FinishUtterance();
+            var sttFinal = Now;
+            _lastActivity = Now;
+            _idleCount = 0;
+            _observer.UserSpoke(text, Now);
+            _inputs.Writer.TryWrite(new Input.UserTurn(text, vadStop, sttFinal));
+        }
+    }
+
+    // ---------------------------------------------------------------- barge-in
+
+    private bool AgentSpeaking
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _replyInProgress || _outTail != _outHead;
+            }
+        }
+    }
+
+    private void TryBargeIn()
+    {
+        if (!_options.Interruptions || !_conversation.AllowInterrupt || !AgentSpeaking)
+        {
+            return;
+        }
+        string spoken;
+        CancellationTokenSource reply;
+        lock (_gate)
+        {
+            reply = _reply;
+            _outHead = _outTail;
+            if (_segments.TryPeek(out var playing) && _playedSamples > _lastSegmentEnd)
+            {
+                _spokenText += playing.Text + "… "; // cut off part way through this sentence
+            }
+            _queuedSamples = _playedSamples;
+            _lastSegmentEnd = _playedSamples;
+            _segments.Clear();
+            spoken = _spokenText.Trim();
+            _spokenText = "";
+        }
+        reply.Cancel();
+        _ = SendAsync(s => s.Clear());
+        _observer.Interrupted(spoken, Now);
+        _inputs.Writer.TryWrite(new Input.Interruption(spoken));
+    }
+
+    // ---------------------------------------------------------------- conversation worker
+
+    private abstract record Input
+    {
+        public sealed record Greeting : Input;
+        public sealed record UserTurn(string Text, TimeSpan VadStop, TimeSpan SttFinal) : Input;
+        public sealed record Digit(char Value) : Input;
+        public sealed record Idle(int Times) : Input;
+        public sealed record Interruption(string Spoken) : Input;
+    }
+
+    private sealed class TurnTiming(int turn, TimeSpan vadStop, TimeSpan sttFinal)
+    {
+        public int Turn { get; } = turn;
+        public TimeSpan VadStop { get; } = vadStop;
+        public TimeSpan SttFinal { get; } = sttFinal;
+        public TimeSpan? FirstText { get; set; }
+        public TimeSpan? FirstAudio { get; set; }
+    }
+
+    private async Task WorkAsync(CancellationToken cancellationToken)
+    {
+        await foreach (var input in _inputs.Reader.ReadAllAsync(cancellationToken))
+        {
+            if (input is Input.Interruption interruption)
+            {
+                _conversation.Interrupted(interruption.Spoken);
+                continue;
+            }
+            CancellationTokenSource reply;
+            lock (_gate)
+            {
+                _reply.Dispose();
+                _reply = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                reply = _reply;
+                _replyInProgress = true;
+            }
+            if (input is Input.UserTurn turn)
+            {
+                _timing = new TurnTiming(++_turn, turn.VadStop, turn.SttFinal);
+            }
+            try
+            {
+                var outputs = input switch
+                {
+                    Input.Greeting => _conversation.StartAsync(reply.Token),
+                    Input.UserTurn t => _conversation.UserSpokeAsync(t.Text, reply.Token),
+                    Input.Digit d => _conversation.DtmfAsync(d.Value, reply.Token),
+                    Input.Idle i => _conversation.UserIdleAsync(i.Times, reply.Token),
+                    _ => throw new InvalidOperationException(),
+                };
+                await SpeakAsync(outputs, reply.Token);
+            }
+            catch (OperationCanceledException) when (reply.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // barge-in: the rest of this reply is dropped
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.LogError(e, "The conversation failed on stream {StreamId}; the call goes on", _stream?.StreamId);
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    _replyInProgress = false;
+                }
+            }
+            _nextPhrases = _conversation.ExpectedPhrases;
+            _phrasesChanged = true;
+        }
+    }
+
+    private async Task SpeakAsync(IAsyncEnumerable<ConversationOutput> outputs, CancellationToken cancellationToken)
+    {
+        var splitter = new SentenceSplitter();
+        await foreach (var output in outputs.WithCancellation(cancellationToken))
+        {
+            switch (output)
+            {
+                case Say say:
+                    if (_timing is { FirstText: null } timing)
+                    {
+                        timing.FirstText = Now;
+                    }
+                    foreach (var sentence in splitter.Add(say.Text + " "))
+                    {
+                        await SynthesizeAsync(sentence, cancellationToken);
+                    }
+                    break;
+                case HangUp hangUp:
+                    await FlushAsync(splitter, cancellationToken);
+                    await EndAfterPlayingAsync(hangUp.Reason, null, cancellationToken);
+                    return;
+                case Transfer transfer:
+                    await FlushAsync(splitter, cancellationToken);
+                    await EndAfterPlayingAsync($"transferred to {transfer.Number}", transfer.Number, cancellationToken);
+                    return;
+                case Trace trace:
+                    _observer.Traced(trace);
+                    break;
+            }
+        }
+        await FlushAsync(splitter, cancellationToken);
+    }
+
+    private async Task FlushAsync(SentenceSplitter splitter, CancellationToken cancellationToken)
+    {
+        if (splitter.Flush() is { } rest)
+        {
+            await SynthesizeAsync(rest, cancellationToken);
+        }
+    }
+
+    private async Task SynthesizeAsync(string sentence, CancellationToken cancellationToken)
+    {
+        using var audio = await _tts.SynthesizeAsync(sentence, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_timing is { FirstAudio: null } timing)
+        {
+            timing.FirstAudio = Now;
+        }
+        // Each sentence is its own clip: a fresh resampler, flushed to its end (reusing one across a flush garbles the join).
+        using var toStream = new Resampler(_tts.SampleRate, _rate);
+        var converted = new short[toStream.MaxOutputLength(audio.Length) + 1024];
+        var count = toStream.Process(audio.Samples, converted);
+        count += toStream.Flush(converted.AsSpan(count));
+        _observer.AgentSpoke(sentence, Now);
+        lock (_gate)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Enqueue(converted.AsSpan(0, count));
+            _queuedSamples += count;
+            _segments.Enqueue((sentence, _queuedSamples));
+        }
+    }
+
+    private void Enqueue(ReadOnlySpan<short> samples)
+    {
+        var free = (_outHead - _outTail - 1 + _outbound.Length) % _outbound.Length;
+        if (samples.Length > free)
+        {
+            var bigger = new short[Math.Max(_outbound.Length * 2, _outbound.Length + samples.Length)];
+            var used = Dequeue(bigger);
+            _outbound = bigger;
+            _outHead = 0;
+            _outTail = used;
+        }
+        foreach (var sample in samples)
+        {
+            _outbound[_outTail] = sample;
+            _outTail = (_outTail + 1) % _outbound.Length;
+        }
+    }
+
+    private int Dequeue(Span<short> into)
+    {
+        var count = 0;
+        while (_outHead != _outTail && count < into.Length)
+        {
+            into[count++] = _outbound[_outHead];
+            _outHead = (_outHead + 1) % _outbound.Length;
+        }
+        return count;
+    }
+
+    private async Task EndAfterPlayingAsync(string reason, string? transferTo, CancellationToken cancellationToken)
+    {
+        while (AgentQueued)
+        {
+            await Task.Delay(Frame, cancellationToken);
+        }
+        _transferTo = transferTo;
+        _pendingEnd = reason;
+        await _ended.CancelAsync();
+    }
+
+    private bool AgentQueued
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _outTail != _outHead;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- pacer
+
+    private async Task PaceAsync(CancellationToken cancellationToken)
+    {
+        var frameSamples = _rate / 50;
+        var frame = new short[frameSamples];
+        var encoded = new byte[frameSamples * 2];
+        using var timer = new PeriodicTimer(Frame);
+        var wasSpeaking = false;
+        var marks = 0;
+        while (await timer.WaitForNextTickAsync(cancellationToken))
+        {
+            int count;
+            lock (_gate)
+            {
+                count = Dequeue(frame);
+                _playedSamples += count;
+                while (_segments.TryPeek(out var segment) && segment.EndSample <= _playedSamples)
+                {
+                    _spokenText += segment.Text + " ";
+                    _lastSegmentEnd = segment.EndSample;
+                    _segments.Dequeue();
+                }
+            }
+            if (count == 0)
+            {
+                if (wasSpeaking)
+                {
+                    wasSpeaking = false;
+                    _lastActivity = Now;
+                    var mark = $"played-{++marks}";
+                    await SendAsync(s => s.Mark(mark));
+                }
+                CheckIdle();
+                continue;
+            }
+            frame.AsSpan(count).Clear();
+            wasSpeaking = true;
+            _lastActivity = Now;
+            var bytes = Encode(frame, encoded);
+            await SendMediaAsync(encoded, bytes);
+            _recorder!.WriteAgent(frame, Math.Max(0, _recorder.CallerPosition));
+            MeasureFirstFrame();
+        }
+    }
+
+    private int Encode(ReadOnlySpan<short> frame, Span<byte> encoded)
+    {
+        if (_serializer.Encoding == AudioEncoding.MuLaw)
+        {
+            MuLaw.Encode(frame, encoded);
+            return frame.Length;
+        }
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(frame).CopyTo(encoded);
+        return frame.Length * 2;
+    }
+
+    private void MeasureFirstFrame()
+    {
+        if (_greetingStartMs is not null)
+        {
+            _observer.GreetingMeasured(Now.TotalMilliseconds);
+            _greetingStartMs = null;
+        }
+        if (_timing is { } timing)
+        {
+            _timing = null;
+            var stop = timing.VadStop;
+            _observer.TurnMeasured(new TurnLatency(
+                timing.Turn,
+                _options.Vad.StopSeconds,
+                (timing.SttFinal - stop).TotalMilliseconds,
+                ((timing.FirstText ?? Now) - stop).TotalMilliseconds,
+                ((timing.FirstAudio ?? Now) - stop).TotalMilliseconds,
+                (Now - stop).TotalMilliseconds));
+        }
+    }
+
+    private void CheckIdle()
+    {
+        if (_userSpeaking || AgentSpeaking || Now - _lastActivity < _options.UserIdleTimeout)
+        {
+            return;
+        }
+        _lastActivity = Now;
+        _idleCount++;
+        _observer.UserIdle(_idleCount, Now);
+        if (_idleCount > _options.MaxIdlePrompts)
+        {
+            _pendingEnd = "caller idle";
+            _ended.Cancel();
+            return;
+        }
+        _inputs.Writer.TryWrite(new Input.Idle(_idleCount));
+    }
+
+    private async Task SendAsync(Func<TelephonySerializer, ReadOnlyMemory<byte>> write)
+    {
+        await _send.WaitAsync();
+        try
+        {
+            await _transport.SendAsync(write(_serializer), _ended.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            _send.Release();
+        }
+    }
+
+    private async Task SendMediaAsync(byte[] encoded, int length)
+    {
+        await _send.WaitAsync();
+        try
+        {
+            await _transport.SendAsync(_serializer.Media(encoded.AsSpan(0, length)), _ended.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            _send.Release();
+        }
+    }
+
+    private static async Task Quietly(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using VoiceStudio.Media.Speech.Flite;
+using VoiceStudio.Media.Speech.PocketSphinx;
+
+namespace VoiceStudio.Media.Speech;
+
+/// <summary>Text to speech for one call (cloud providers implement it in issue 8).</summary>
+public interface ITextToSpeech
+{
+    /// <summary>The rate of the audio it returns.</summary>
+    int SampleRate { get; }
+
+    /// <summary>One sentence to PCM; the caller disposes the audio.</summary>
+    Task<SynthesizedAudio> SynthesizeAsync(string text, CancellationToken cancellationToken);
+}
+
+/// <summary>Speech to text for one call, fed 16 kHz audio as it arrives; not thread-safe.</summary>
+public interface ISpeechRecognizer : IDisposable
+{
+    void ExpectPhrases(IReadOnlyList<string>? phrases);
+    void StartUtterance();
+    void Feed(ReadOnlySpan<short> samples16k);
+
+    /// <summary>What the utterance so far sounds like (for the minimum-words rule of barge-in).</summary>
+    string Partial();
+
+    string FinishUtterance();
+}
+
+/// <summary>Flite: synthesis runs on the thread pool so the caller's flow never blocks on it.</summary>
+public sealed class FliteTextToSpeech : ITextToSpeech
+{
+    public int SampleRate => 16000;
+
+    public Task<SynthesizedAudio> SynthesizeAsync(string text, CancellationToken cancellationToken) =>
+        Task.Run(() => FliteSynthesizer.Shared.Synthesize(text), cancellationToken);
+}
+
+/// <summary>
+/// PocketSphinx decoders cost ~0.3 s and ~50 MB to load, so calls borrow them from this pool and give them back;
+/// each remembers the phrase grammars it has compiled.
+/// </summary>
+public sealed class PocketSphinxPool(PocketSphinxModel model) : IDisposable
+{
+    private readonly ConcurrentBag<PocketSphinxDecoder> _idle = [];
+
+    public PocketSphinxModel Model => model;
+
+    /// <summary>Loads <paramref name="count"/> decoders ahead of the first calls.</summary>
+    public void Warm(int count)
+    {
+        for (var i = _idle.Count; i < count; i++)
+        {
+            _idle.Add(new PocketSphinxDecoder(model));
+        }
+    }
+
+    public ISpeechRecognizer Rent() => new PooledRecognizer(this, _idle.TryTake(out var decoder) ? decoder : new PocketSphinxDecoder(model));
+
+    private void Return(PocketSphinxDecoder decoder) => _idle.Add(decoder);
+
+    public void Dispose()
+    {
+        while (_idle.TryTake(out var decoder))
+        {
+            decoder.Dispose();
+        }
+    }
+
+    private sealed class PooledRecognizer(PocketSphinxPool pool, PocketSphinxDecoder decoder) : ISpeechRecognizer
+    {
+        private bool _open;
+
+        public void ExpectPhrases(IReadOnlyList<string>? phrases) => decoder.UsePhrases(phrases);
+
+        public void StartUtterance()
+        {
+            decoder.StartUtterance();
+            _open = true;
+        }
+
+        public void Feed(ReadOnlySpan<short> samples16k) => decoder.Process(samples16k);
+
+        public string Partial() => decoder.Partial();
+
+        public string FinishUtterance()
+        {
+            _open = false;
+            return decoder.EndUtterance();
+        }
+
+        public void Dispose()
+        {
+            if (_open)
+            {
+                decoder.EndUtterance();
+            }
+            pool.Return(decoder);
+        }
+    }
+}
