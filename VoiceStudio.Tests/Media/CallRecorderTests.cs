@@ -79,7 +79,7 @@ public sealed class CallRecorderTests : IDisposable
         }
         // The writer refreshes the header each second of audio; wait until at least 3 s are on disk.
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (SoxDuration(path) < 3 && DateTime.UtcNow < deadline)
+        while (DurationSoFar(path) < 3 && DateTime.UtcNow < deadline)
         {
             await Task.Delay(20);
         }
@@ -171,6 +171,19 @@ public sealed class CallRecorderTests : IDisposable
         var bytes = File.ReadAllBytes(path);
         var samples = MemoryMarshal.Cast<byte, short>(bytes.AsSpan(WavFile.HeaderBytes)).ToArray();
         return (samples.Where((_, i) => i % 2 == 0).ToArray(), samples.Where((_, i) => i % 2 == 1).ToArray());
+    }
+
+    /// <summary>The duration sox reads now, or 0 while the writer has not put the header down yet.</summary>
+    private static double DurationSoFar(string path)
+    {
+        try
+        {
+            return SoxDuration(path);
+        }
+        catch (InvalidOperationException)
+        {
+            return 0;
+        }
     }
 
     private static double SoxDuration(string path) =>
