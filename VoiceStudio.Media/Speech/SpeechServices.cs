@@ -49,6 +49,7 @@ public sealed class PocketSphinxPool(PocketSphinxModel model) : IDisposable
     /// <summary>Loads <paramref name="count"/> decoders ahead of the first calls.</summary>
     public void Warm(int count)
     {
+        _ = model.Words.Count;
         for (var i = _idle.Count; i < count; i++)
         {
             _idle.Add(new PocketSphinxDecoder(model));

@@ -11,13 +11,13 @@ public sealed record PocketSphinxModel(string AcousticModel, string LanguageMode
         "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin",
         "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict");
 
-    /// <summary>The words the dictionary knows (lower case), for checking phrases before building a grammar.</summary>
-    public IReadOnlySet<string> Words => _words ??= File.ReadLines(Dictionary)
+    /// <summary>The words the dictionary knows (lower case), for checking phrases before building a grammar. Read once.</summary>
+    public IReadOnlySet<string> Words => _words.Value;
+
+    private readonly Lazy<IReadOnlySet<string>> _words = new(() => File.ReadLines(Dictionary)
         .Select(line => line.Split(' ', 2)[0])
         .Select(word => word.Contains('(', StringComparison.Ordinal) ? word[..word.IndexOf('(', StringComparison.Ordinal)] : word)
-        .ToHashSet(StringComparer.Ordinal);
-
-    private IReadOnlySet<string>? _words;
+        .ToHashSet(StringComparer.Ordinal));
 }
 
 /// <summary>
