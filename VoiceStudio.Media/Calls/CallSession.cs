@@ -30,16 +30,19 @@ public sealed record CallSessionOptions
     /// <summary>Idle timeouts in a row after which the call is ended.</summary>
     public int MaxIdlePrompts { get; init; } = 2;
     public TimeSpan MaxCallDuration { get; init; } = TimeSpan.FromHours(2);
+    /// <summary>The clock that paces outbound audio (one per process).</summary>
+    public MediaClock Clock { get; init; } = MediaClock.Shared;
 }
 
 /// <summary>
-/// One live call: provider messages in, conversation in the middle, provider messages out. Three flows run per call:
-/// the receive loop (parse, decode, record, VAD, recognize), the conversation worker (replies, sentence by sentence
-/// through TTS into the outbound queue) and the pacer (one 20 ms frame on the wire every 20 ms). Data goes one way;
+/// One live call: provider messages in, conversation in the middle, provider messages out. Two flows run per call,
+/// the receive loop (parse, decode, record, VAD, recognize) and the conversation worker (replies, sentence by
+/// sentence through TTS into the outbound queue), and the process's <see cref="MediaClock"/> takes one 20 ms frame
+/// from the queue to the wire every 20 ms (<see cref="Tick"/>). Data goes one way;
 /// barge-in and hang-up travel as cancellation. Nothing here is shared with other calls except the thread pool and
 /// the read-only models, so a slow call slows only itself.
 /// </summary>
-public sealed class CallSession : IDisposable
+public sealed class CallSession : IDisposable, IPacedOutput
 {
     private static readonly TimeSpan Frame = TimeSpan.FromMilliseconds(20);
 
@@ -119,7 +122,8 @@ public sealed class CallSession : IDisposable
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _ended.Token);
         linked.CancelAfter(_options.MaxCallDuration);
-        Task worker = Task.CompletedTask, pacer = Task.CompletedTask;
+        Task worker = Task.CompletedTask;
+        IDisposable? paced = null;
         var reason = "caller hung up";
         try
         {
@@ -130,7 +134,7 @@ public sealed class CallSession : IDisposable
             else
             {
                 worker = Task.Run(() => WorkAsync(linked.Token), CancellationToken.None);
-                pacer = Task.Run(() => PaceAsync(linked.Token), CancellationToken.None);
+                paced = _options.Clock.Register(this);
                 reason = await ReceiveAsync(linked.Token);
             }
         }
@@ -144,8 +148,11 @@ public sealed class CallSession : IDisposable
             _logger.LogWarning("Call stream {StreamId} closed on a protocol error: {Reason}", _stream?.StreamId, e.Message);
         }
         await _ended.CancelAsync();
+        paced?.Dispose();
         _inputs.Writer.TryComplete();
-        await Task.WhenAll(Quietly(worker), Quietly(pacer));
+        await Quietly(worker);
+        await _send.WaitAsync(CancellationToken.None); // a send the clock started may still be in flight
+        _send.Release();
         var recording = _recorder is null ? null : await _recorder.CompleteAsync();
         _end = new CallEnd(_pendingEnd ?? reason, _pendingEnd is not null, recording, _transferTo);
         if (_stream is not null)
@@ -576,20 +583,30 @@ public sealed class CallSession : IDisposable
 
     // ---------------------------------------------------------------- pacer
 
-    private async Task PaceAsync(CancellationToken cancellationToken)
+    private short[]? _frame;
+    private byte[]? _encoded;
+    private bool _wasSpeaking;
+    private int _marks;
+
+    /// <summary>
+    /// Called by the media clock every 20 ms, on its thread: the next frame of agent audio goes to the socket. Never
+    /// blocks: if this call's previous message is still being sent, the frame waits for the next tick.
+    /// </summary>
+    public void Tick()
     {
-        var frameSamples = _rate / 50;
-        var frame = new short[frameSamples];
-        var encoded = new byte[frameSamples * 2];
-        using var timer = new PeriodicTimer(Frame);
-        var wasSpeaking = false;
-        var marks = 0;
-        while (await timer.WaitForNextTickAsync(cancellationToken))
+        if (_ended.IsCancellationRequested || _recorder is null || !_send.Wait(0))
         {
+            return;
+        }
+        var sending = false;
+        try
+        {
+            _frame ??= new short[_rate / 50];
+            _encoded ??= new byte[_frame.Length * 2];
             int count;
             lock (_gate)
             {
-                count = Dequeue(frame);
+                count = Dequeue(_frame);
                 _playedSamples += count;
                 while (_segments.TryPeek(out var segment) && segment.EndSample <= _playedSamples)
                 {
@@ -600,23 +617,70 @@ public sealed class CallSession : IDisposable
             }
             if (count == 0)
             {
-                if (wasSpeaking)
+                if (_wasSpeaking)
                 {
-                    wasSpeaking = false;
+                    _wasSpeaking = false;
                     _lastActivity = Now;
-                    var mark = $"played-{++marks}";
-                    await SendAsync(s => s.Mark(mark));
+                    sending = Start(_serializer.Mark($"played-{++_marks}"));
                 }
                 CheckIdle();
-                continue;
+                return;
             }
-            frame.AsSpan(count).Clear();
-            wasSpeaking = true;
+            _frame.AsSpan(count).Clear();
+            _wasSpeaking = true;
             _lastActivity = Now;
-            var bytes = Encode(frame, encoded);
-            await SendMediaAsync(encoded, bytes);
-            _recorder!.WriteAgent(frame, Math.Max(0, _recorder.CallerPosition));
+            var bytes = Encode(_frame, _encoded);
+            sending = Start(_serializer.Media(_encoded.AsSpan(0, bytes)));
+            _recorder.WriteAgent(_frame, Math.Max(0, _recorder.CallerPosition));
             MeasureFirstFrame();
+        }
+        finally
+        {
+            if (!sending)
+            {
+                _send.Release();
+            }
+        }
+    }
+
+    /// <summary>Starts a send; true when it is still in flight (it then releases the send gate itself).</summary>
+    private bool Start(ReadOnlyMemory<byte> message)
+    {
+        var pending = _transport.SendAsync(message, _ended.Token);
+        if (pending.IsCompleted)
+        {
+            Observe(pending);
+            return false;
+        }
+        _ = FinishAsync(pending);
+        return true;
+    }
+
+    private void Observe(ValueTask pending)
+    {
+        try
+        {
+            pending.GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)
+        {
+            _logger.LogDebug("Send failed on stream {StreamId}: {Reason}", _stream?.StreamId, e.Message);
+        }
+    }
+
+    private async Task FinishAsync(ValueTask pending)
+    {
+        try
+        {
+            await pending;
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)
+        {
+            _logger.LogDebug("Send failed on stream {StreamId}: {Reason}", _stream?.StreamId, e.Message);
+        }
+        finally
+        {
+            _send.Release();
         }
     }
 
@@ -664,7 +728,7 @@ public sealed class CallSession : IDisposable
         if (_idleCount > _options.MaxIdlePrompts)
         {
             _pendingEnd = "caller idle";
-            _ended.Cancel();
+            _ = _ended.CancelAsync(); // callbacks run off the clock's thread
             return;
         }
         _inputs.Writer.TryWrite(new Input.Idle(_idleCount));
@@ -676,22 +740,6 @@ public sealed class CallSession : IDisposable
         try
         {
             await _transport.SendAsync(write(_serializer), _ended.Token);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        finally
-        {
-            _send.Release();
-        }
-    }
-
-    private async Task SendMediaAsync(byte[] encoded, int length)
-    {
-        await _send.WaitAsync();
-        try
-        {
-            await _transport.SendAsync(_serializer.Media(encoded.AsSpan(0, length)), _ended.Token);
         }
         catch (OperationCanceledException)
         {
