@@ -11,6 +11,7 @@ using VoiceStudio.Media.Speech;
 using VoiceStudio.Media.Speech.Flite;
 using VoiceStudio.Media.Speech.PocketSphinx;
 using VoiceStudio.Media.Telephony.Twilio;
+using VoiceStudio.Tests.Infrastructure;
 
 namespace VoiceStudio.Tests.Benchmarks;
 
@@ -25,7 +26,7 @@ public static class SessionBenchmark
     public static async Task<string> RunAsync(int calls, TimeSpan duration, bool embedded, string vadModel)
     {
         using var speechLine = FliteSynthesizer.Shared.Synthesize("I would like to book an appointment please.");
-        var utterance = ToMuLaw8k(speechLine.Samples);
+        var utterance = PhoneAudio.MuLaw8k(speechLine.Samples);
         var silence = new byte[160 * 150]; // 3 s
         Array.Fill(silence, (byte)0xFF);
         byte[] script = [.. utterance, .. silence];
@@ -117,17 +118,6 @@ public static class SessionBenchmark
         }
         Array.Sort(values);
         return values[Math.Min(values.Length - 1, (int)Math.Ceiling(percentile / 100.0 * values.Length) - 1)];
-    }
-
-    private static byte[] ToMuLaw8k(ReadOnlySpan<short> samples16k)
-    {
-        using var down = new Resampler(16000, 8000);
-        var narrow = new short[down.MaxOutputLength(samples16k.Length) + 4096];
-        var n = down.Process(samples16k, narrow);
-        n += down.Flush(narrow.AsSpan(n));
-        var codes = new byte[n];
-        MuLaw.Encode(narrow.AsSpan(0, n), codes);
-        return codes;
     }
 
     private sealed class Stats

@@ -317,7 +317,6 @@ internal sealed class MemoryTransport : ICallTransport
 internal sealed class TwilioCaller(MemoryTransport transport)
 {
     private readonly ConcurrentQueue<short> _heard = new();
-    private readonly Task _listening = Task.CompletedTask;
     private DateTime _lastAudio = DateTime.MinValue;
     private int _frames;
 
@@ -341,11 +340,7 @@ internal sealed class TwilioCaller(MemoryTransport transport)
     public async Task SayAsync(string text)
     {
         using var speech = FliteSynthesizer.Shared.Synthesize(text);
-        using var down = new Resampler(16000, 8000);
-        var narrow = new short[down.MaxOutputLength(speech.Length) + 4096];
-        var n = down.Process(speech.Samples, narrow);
-        n += down.Flush(narrow.AsSpan(n));
-        await StreamAsync([.. narrow[..n], .. new short[8000 * 12 / 10]]);
+        await StreamAsync([.. PhoneAudio.Narrowband(speech.Samples), .. new short[8000 * 12 / 10]]);
     }
 
     public Task PressAsync(char digit)

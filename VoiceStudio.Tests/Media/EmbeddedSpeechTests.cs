@@ -1,6 +1,7 @@
 using VoiceStudio.Media.Audio;
 using VoiceStudio.Media.Speech.Flite;
 using VoiceStudio.Media.Speech.PocketSphinx;
+using VoiceStudio.Tests.Infrastructure;
 
 namespace VoiceStudio.Tests.Media;
 
@@ -119,18 +120,7 @@ public sealed class EmbeddedSpeechTests
     private static short[] ThroughThePhone(string phrase)
     {
         using var speech = FliteSynthesizer.Shared.Synthesize(phrase);
-        using var down = new Resampler(16000, 8000);
-        using var up = new Resampler(8000, 16000);
-        var narrow = new short[down.MaxOutputLength(speech.Length) + 4096];
-        var n = down.Process(speech.Samples, narrow);
-        n += down.Flush(narrow.AsSpan(n));
-        var codes = new byte[n];
-        MuLaw.Encode(narrow.AsSpan(0, n), codes);
-        MuLaw.Decode(codes, narrow);
-        var wide = new short[up.MaxOutputLength(n) + 4096];
-        var m = up.Process(narrow.AsSpan(0, n), wide);
-        m += up.Flush(wide.AsSpan(m));
-        return wide[..m];
+        return PhoneAudio.Wideband(speech.Samples);
     }
 
     private static double Rms(ReadOnlySpan<short> samples)

@@ -158,16 +158,5 @@ public sealed class VadTests : IDisposable
         return TimeSpan.FromSeconds((double)(voice.Length - i) / rate);
     }
 
-    /// <summary>16 kHz speech as the caller's phone delivers it: 8 kHz μ-law, decoded.</summary>
-    private static short[] ThroughThePhone(ReadOnlySpan<short> speech)
-    {
-        using var down = new Resampler(16000, 8000);
-        var narrow = new short[down.MaxOutputLength(speech.Length) + 4096];
-        var n = down.Process(speech, narrow);
-        n += down.Flush(narrow.AsSpan(n));
-        var codes = new byte[n];
-        MuLaw.Encode(narrow.AsSpan(0, n), codes);
-        MuLaw.Decode(codes, narrow);
-        return narrow[..n];
-    }
+    private static short[] ThroughThePhone(ReadOnlySpan<short> speech) => PhoneAudio.Narrowband(speech);
 }
