@@ -15,6 +15,12 @@ public sealed class RedisKeys(IOptions<VoiceStudioSettings> settings)
     /// <summary>Set of the call ids an instance is running right now.</summary>
     public RedisKey InstanceCalls(string instanceId) => $"{_prefix}instance:{instanceId}:calls";
 
+    /// <summary>Pub/sub channel of one call's live events.</summary>
+    public RedisChannel CallChannel(Guid callId) => RedisChannel.Literal($"{_prefix}call:{callId}");
+
+    /// <summary>Pub/sub channel of every call's live events (the live monitor).</summary>
+    public RedisChannel AllCallsChannel => RedisChannel.Literal($"{_prefix}calls");
+
     /// <summary>Lock held while a scheduled job runs anywhere.</summary>
     public RedisKey JobLock(string job) => $"{_prefix}lock:job:{job}";
 }
