@@ -4,7 +4,6 @@ using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
-using StreamInfo = VoiceStudio.Media.Calls.StreamInfo;
 using VoiceStudio.Data;
 using VoiceStudio.Data.Calls;
 using VoiceStudio.Media.Calls;
@@ -12,6 +11,7 @@ using VoiceStudio.Media.Diagnostics;
 using VoiceStudio.Web.Configuration;
 using VoiceStudio.Web.Features.Instances;
 using VoiceStudio.Web.Infrastructure;
+using StreamInfo = VoiceStudio.Media.Calls.StreamInfo;
 
 namespace VoiceStudio.Web.Features.Calls;
 
