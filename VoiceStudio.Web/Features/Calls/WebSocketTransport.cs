@@ -1,0 +1,108 @@
+using System.Net.WebSockets;
+using VoiceStudio.Media.Calls;
+
+namespace VoiceStudio.Web.Features.Calls;
+
+/// <summary>
+/// A provider's media WebSocket as the call engine sees it: whole messages in and out. A message larger than the
+/// caller's buffer (64 KiB) closes the socket with 1009, more than <see cref="MaxMessagesPerSecond"/> messages in a
+/// second with 1008, each with a logged reason; a socket that drops without a close handshake reads as hang-up.
+/// </summary>
+public sealed class WebSocketTransport(WebSocket socket, ILogger logger, TimeProvider? clock = null) : ICallTransport
+{
+    public const int MaxMessagesPerSecond = 10_000;
+
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private long _windowStart = (clock ?? TimeProvider.System).GetTimestamp();
+    private int _inWindow;
+
+    /// <summary>Why we closed the socket, when we did.</summary>
+    public string? ClosedBecause { get; private set; }
+
+    public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    await CloseAsync(WebSocketCloseStatus.MessageTooBig, $"message over {buffer.Length / 1024} KiB");
+                    return -1;
+                }
+                var result = await socket.ReceiveAsync(buffer[length..], cancellationToken);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    await CloseAsync(WebSocketCloseStatus.NormalClosure, null);
+                    return -1;
+                }
+                length += result.Count;
+                if (result.EndOfMessage)
+                {
+                    break;
+                }
+            }
+            if (Flooding())
+            {
+                await CloseAsync(WebSocketCloseStatus.PolicyViolation, $"more than {MaxMessagesPerSecond} messages a second");
+                return -1;
+            }
+            return length;
+        }
+        catch (WebSocketException e)
+        {
+            logger.LogInformation("Media socket lost: {Reason}", e.Message);
+            return -1;
+        }
+    }
+
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    {
+        if (socket.State != WebSocketState.Open)
+        {
+            return;
+        }
+        try
+        {
+            await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        }
+        catch (WebSocketException e)
+        {
+            logger.LogInformation("Media socket lost while sending: {Reason}", e.Message);
+        }
+    }
+
+    public async ValueTask CloseAsync(string reason) => await CloseAsync(WebSocketCloseStatus.NormalClosure, reason);
+
+    private bool Flooding()
+    {
+        var now = _clock.GetTimestamp();
+        if (_clock.GetElapsedTime(_windowStart, now) >= TimeSpan.FromSeconds(1))
+        {
+            _windowStart = now;
+            _inWindow = 0;
+        }
+        return ++_inWindow > MaxMessagesPerSecond;
+    }
+
+    private async Task CloseAsync(WebSocketCloseStatus status, string? reason)
+    {
+        if (status != WebSocketCloseStatus.NormalClosure)
+        {
+            ClosedBecause = reason;
+            logger.LogWarning("Closing a media socket: {Reason}", reason);
+        }
+        if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            var text = reason is { Length: > 120 } ? reason[..120] : reason;
+            try
+            {
+                await socket.CloseOutputAsync(status, text, CancellationToken.None);
+            }
+            catch (WebSocketException)
+            {
+            }
+        }
+    }
+}
