@@ -37,7 +37,7 @@ public static class SessionBenchmark
         {
             pool.Warm(calls);
         }
-        ITextToSpeech tts = embedded ? new FliteTextToSpeech() : new InstantTextToSpeech();
+        ITextToSpeech tts = embedded ? new CachingTextToSpeech(new FliteTextToSpeech()) : new InstantTextToSpeech();
         var stats = new Stats();
         var sessions = new List<(CallSession Session, Task<CallEnd> Run, BenchTransport Transport)>();
         var recordings = Path.Combine(Path.GetTempPath(), "vs-bench", Guid.NewGuid().ToString("N"));
