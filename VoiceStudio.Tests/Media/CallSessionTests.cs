@@ -113,6 +113,43 @@ public sealed class CallSessionTests(SpeechPool speech) : IDisposable
     }
 
     [Fact]
+    public async Task A_call_fed_garbage_does_not_disturb_another_call()
+    {
+        var goodConversation = new ScriptedConversation();
+        var badConversation = new ScriptedConversation();
+        await using var good = StartCall(goodConversation, callSid: "CA-good");
+        await using var bad = StartCall(badConversation, callSid: "CA-bad");
+
+        var flood = Task.Run(async () =>
+        {
+            var random = new Random(7);
+            for (var i = 0; i < 2000; i++)
+            {
+                var junk = new byte[random.Next(1, 300)];
+                random.NextBytes(junk);
+                await bad.Caller.SendRawAsync(i % 3 == 0 ? "{\"event\":\"media\",\"media\":{\"payload\":\"%%%\"}}" : Encoding.Latin1.GetString(junk));
+                if (i % 100 == 0)
+                {
+                    await Task.Delay(10);
+                }
+            }
+        });
+        AssertSpoken(await good.Caller.ListenUntilQuietAsync(), "Please say book, or hours.");
+        await good.Caller.SayAsync("book an appointment");
+        AssertSpoken(await good.Caller.ListenUntilQuietAsync(), "Which day?");
+        await flood;
+        await good.Caller.HangUpAsync();
+        await bad.Caller.HangUpAsync();
+
+        var goodEnd = await good.EndAsync();
+        Assert.Equal(["book an appointment"], goodConversation.Heard);
+        Assert.Equal("caller hung up", goodEnd.Reason);
+        var (left, right) = Stereo(goodEnd.Recording!.Path);
+        Assert.True(Energy(left) > 0 && Energy(right) > 0);
+        Assert.Equal("caller hung up", (await bad.EndAsync()).Reason); // the bad call itself survived its garbage too
+    }
+
+    [Fact]
     public async Task A_silent_caller_is_prompted_then_the_call_ends()
     {
         var conversation = new ScriptedConversation();
@@ -132,7 +169,7 @@ public sealed class CallSessionTests(SpeechPool speech) : IDisposable
         }
     }
 
-    private RunningCall StartCall(ScriptedConversation conversation, CallSessionOptions? options = null)
+    private RunningCall StartCall(ScriptedConversation conversation, CallSessionOptions? options = null, string callSid = "CA1")
     {
         var transport = new MemoryTransport();
         var observer = new RecordingObserver();
@@ -140,7 +177,7 @@ public sealed class CallSessionTests(SpeechPool speech) : IDisposable
             speech.Pool.Rent(), new FliteTextToSpeech(), speech.Vad, observer,
             stream => Path.Combine(_recordings, $"{stream.ProviderCallId}.wav"), NullLogger.Instance);
         var run = Task.Run(() => session.RunAsync(CancellationToken.None));
-        var caller = new TwilioCaller(transport);
+        var caller = new TwilioCaller(transport, callSid);
         caller.Start();
         return new RunningCall(session, run, caller, observer);
     }
@@ -314,7 +351,7 @@ internal sealed class MemoryTransport : ICallTransport
 }
 
 /// <summary>A caller as Twilio would stream it: μ-law 8 kHz in 20 ms media messages, in real time.</summary>
-internal sealed class TwilioCaller(MemoryTransport transport)
+internal sealed class TwilioCaller(MemoryTransport transport, string callSid = "CA1")
 {
     private readonly ConcurrentQueue<short> _heard = new();
     private DateTime _lastAudio = DateTime.MinValue;
@@ -326,7 +363,7 @@ internal sealed class TwilioCaller(MemoryTransport transport)
     public void Start()
     {
         Send("""{"event":"connected","protocol":"Call","version":"1.0.0"}""");
-        Send("""{"event":"start","sequenceNumber":"1","start":{"accountSid":"AC1","streamSid":"MZ1","callSid":"CA1","tracks":["inbound"],"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1},"customParameters":{"from":"+15550001111"}},"streamSid":"MZ1"}""");
+        Send($$$"""{"event":"start","sequenceNumber":"1","start":{"accountSid":"AC1","streamSid":"MZ1","callSid":"{{{callSid}}}","tracks":["inbound"],"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1},"customParameters":{"from":"+15550001111"}},"streamSid":"MZ1"}""");
         _ = Task.Run(ListenAsync);
     }
 
