@@ -57,9 +57,11 @@ public sealed class VadTests : IDisposable
         var stopDelay = (events[1].At - speechEnd).TotalSeconds;
         var began = (detector.SpeechBeganAt - speechStart).TotalSeconds;
         var report = $"start +{startDelay:0.000} s, stop +{stopDelay:0.000} s, began {began:+0.000;-0.000} s";
-        Assert.True(startDelay is >= 0.1 and <= 0.5, report);
-        Assert.True(stopDelay is >= 0.6 and <= 1.1, report);
-        Assert.True(began is >= -0.1 and <= 0.3, report);
+        // Clean audio: start +0.188 s, stop +0.811 s every time. Over the phone path Flite's random excitation makes
+        // the soft "Wh" onset score lower some runs: measured start +0.19…0.54 s, began −0.004…0.35 s, stop +0.81…0.82 s.
+        Assert.True(startDelay is >= 0.15 and <= 0.8, report);
+        Assert.True(stopDelay is >= 0.75 and <= 0.9, report);
+        Assert.True(began is >= -0.1 and <= 0.6, report);
     }
 
     [Fact]
