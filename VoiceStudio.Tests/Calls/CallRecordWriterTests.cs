@@ -23,8 +23,9 @@ public sealed class CallRecordWriterTests
         var live = new ConcurrentQueue<string>();
         var all = new ConcurrentQueue<string>();
         var subscriber = context.Services.GetRequiredService<IConnectionMultiplexer>().GetSubscriber();
-        await subscriber.SubscribeAsync(keys.CallChannel(callId), (_, m) => live.Enqueue(m!));
-        await subscriber.SubscribeAsync(keys.AllCallsChannel, (_, m) => all.Enqueue(m!));
+        // A ChannelMessageQueue delivers in publish order (plain handlers may run concurrently).
+        (await subscriber.SubscribeAsync(keys.CallChannel(callId))).OnMessage(m => live.Enqueue(m.Message!));
+        (await subscriber.SubscribeAsync(keys.AllCallsChannel)).OnMessage(m => all.Enqueue(m.Message!));
 
         var writer = new CallRecordWriter(callId, "demo", context.Services);
         writer.Started(new StreamInfo("twilio", "MZ1", "CA1", "+15550001111", "+15550002222", new Dictionary<string, string>(), 8000));

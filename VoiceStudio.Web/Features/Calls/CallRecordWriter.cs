@@ -20,7 +20,8 @@ namespace VoiceStudio.Web.Features.Calls;
 /// transcript, recording), one call event per report, one Redis message per event on the call's channel and the
 /// all-calls channel, the instance's set of running calls, and the named log events. The session calls it from its
 /// audio threads, so every method only enqueues; one background writer per call applies the updates in order.
-/// A failed write is logged and never reaches the call.
+/// A failed write is logged and never reaches the call. Messages are published in order; a reader that needs the
+/// order (the live monitor) subscribes through a <c>ChannelMessageQueue</c>, as plain handlers may run concurrently.
 /// </summary>
 public sealed class CallRecordWriter : ICallObserver
 {
