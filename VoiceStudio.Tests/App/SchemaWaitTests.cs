@@ -12,7 +12,7 @@ public sealed class SchemaWaitTests
         var environment = new Dictionary<string, string?> { ["DATABASE_URL"] = database.Url };
         await using var app = AppProcess.Start(environment);
 
-        for (var i = 0; i < 300 && !app.Stdout.Contains("lacks 16 migrations", StringComparison.Ordinal); i++)
+        for (var i = 0; i < 300 && !app.Stdout.Contains("has run", StringComparison.Ordinal); i++)
         {
             await Task.Delay(50);
         }
