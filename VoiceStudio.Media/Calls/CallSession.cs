@@ -74,9 +74,12 @@ public sealed class CallSession : IDisposable, IPacedOutput
     private CancellationTokenSource _reply = new();
     private bool _replyInProgress;
 
-    // The recognizer belongs to the receive loop; the worker only publishes the phrases the next turn expects.
+    // The recognizer belongs to the receive loop; the worker only publishes the phrases the next turn expects and
+    // whether the current step may be interrupted, so nothing but the worker ever calls into the conversation.
     private volatile IReadOnlyList<string>? _nextPhrases;
     private volatile bool _phrasesChanged;
+    private volatile bool _allowInterrupt = true;
+    private volatile bool _disposed;
 
     private TurnDetector? _detector;
     private Resampler? _toRecognizer;
@@ -165,6 +168,7 @@ public sealed class CallSession : IDisposable, IPacedOutput
 
     public void Dispose()
     {
+        _disposed = true;
         _toRecognizer?.Dispose();
         _detector?.Dispose();
         _reply.Dispose();
@@ -225,6 +229,7 @@ public sealed class CallSession : IDisposable, IPacedOutput
         _outbound = new short[_rate * 60];
         _recorder = CallRecorder.Start(_recordingPath(_stream), _rate);
         _recognizer.ExpectPhrases(_conversation.ExpectedPhrases);
+        _allowInterrupt = _conversation.AllowInterrupt;
         _observer.Started(_stream);
         _greetingStartMs = 0;
         _lastActivity = Now;
@@ -367,7 +372,7 @@ public sealed class CallSession : IDisposable, IPacedOutput
 
     private void TryBargeIn()
     {
-        if (!_options.Interruptions || !_conversation.AllowInterrupt || !AgentSpeaking)
+        if (!_options.Interruptions || !_allowInterrupt || !AgentSpeaking)
         {
             return;
         }
@@ -463,6 +468,7 @@ public sealed class CallSession : IDisposable, IPacedOutput
             }
             _nextPhrases = _conversation.ExpectedPhrases;
             _phrasesChanged = true;
+            _allowInterrupt = _conversation.AllowInterrupt;
         }
     }
 
@@ -474,6 +480,7 @@ public sealed class CallSession : IDisposable, IPacedOutput
             switch (output)
             {
                 case Say say:
+                    _allowInterrupt = _conversation.AllowInterrupt; // the step speaking now decides
                     if (_timing is { FirstText: null } timing)
                     {
                         timing.FirstText = Now;
@@ -594,7 +601,7 @@ public sealed class CallSession : IDisposable, IPacedOutput
     /// </summary>
     public void Tick()
     {
-        if (_ended.IsCancellationRequested || _recorder is null || !_send.Wait(0))
+        if (_disposed || _ended.IsCancellationRequested || _recorder is null || !_send.Wait(0))
         {
             return;
         }
