@@ -63,7 +63,7 @@ public sealed class CallSession : IDisposable, IPacedOutput
     private readonly Stopwatch _clock = new();
 
     // Outbound audio, at the stream's rate: the pacer plays it, barge-in empties it.
-    private short[] _outbound = new short[16000 * 30];
+    private short[] _outbound = [];
     private int _outHead;
     private int _outTail;
     private readonly Queue<(string Text, long EndSample)> _segments = new();
@@ -226,7 +226,7 @@ public sealed class CallSession : IDisposable, IPacedOutput
         var vadRate = _rate >= 16000 ? 16000 : 8000;
         _detector = new TurnDetector(_vad.Create(vadRate), _options.Vad);
         _toRecognizer = new Resampler(_rate, 16000);
-        _outbound = new short[_rate * 60];
+        _outbound = new short[_rate * 10]; // grows when a reply is longer (Enqueue)
         _recorder = CallRecorder.Start(_recordingPath(_stream), _rate);
         _recognizer.ExpectPhrases(_conversation.ExpectedPhrases);
         _allowInterrupt = _conversation.AllowInterrupt;
