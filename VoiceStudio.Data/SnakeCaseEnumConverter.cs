@@ -27,8 +27,6 @@ public static class EnumNames
             ? value
             : throw new FormatException($"'{name}' is not a {typeof(TEnum).Name} (expected one of {string.Join(", ", Cache<TEnum>.FromName.Keys)})");
 
-    public static bool TryParse<TEnum>(string name, out TEnum value) where TEnum : struct, Enum => Cache<TEnum>.FromName.TryGetValue(name, out value);
-
     /// <summary>The SQL list of allowed names, for a check constraint: 'a', 'b', 'c'.</summary>
     public static string SqlList<TEnum>() where TEnum : struct, Enum => string.Join(", ", Cache<TEnum>.ToName.Values.Select(n => $"'{n}'"));
 

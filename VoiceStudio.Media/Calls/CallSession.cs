@@ -81,6 +81,10 @@ public sealed class CallSession : IDisposable, IPacedOutput
     private volatile bool _allowInterrupt = true;
     private volatile bool _disposed;
 
+    // Receive buffers, used by one receive flow at a time (before and after the start message).
+    private readonly byte[] _message = new byte[TelephonySerializer.MaxMessageBytes];
+    private readonly byte[] _audio = new byte[TelephonySerializer.MaxAudioBytes];
+
     private TurnDetector? _detector;
     private Resampler? _toRecognizer;
     private CallRecorder? _recorder;
@@ -182,8 +186,7 @@ public sealed class CallSession : IDisposable, IPacedOutput
 
     private async Task<bool> ReceiveUntilStartAsync(CancellationToken cancellationToken)
     {
-        var message = new byte[TelephonySerializer.MaxMessageBytes];
-        var audio = new byte[TelephonySerializer.MaxAudioBytes];
+        var (message, audio) = (_message, _audio);
         var early = 0;
         while (true)
         {
@@ -238,12 +241,12 @@ public sealed class CallSession : IDisposable, IPacedOutput
 
     private async Task<string> ReceiveAsync(CancellationToken cancellationToken)
     {
-        var message = new byte[TelephonySerializer.MaxMessageBytes];
-        var audio = new byte[TelephonySerializer.MaxAudioBytes];
+        var (message, audio) = (_message, _audio);
         var pcm = new short[TelephonySerializer.MaxAudioBytes];
         var wide = new short[_toRecognizer!.MaxOutputLength(pcm.Length)];
-        var vadPcm = new short[pcm.Length * 2];
+        // Only a 24 kHz stream needs its audio brought to a VAD rate.
         using var vadResampler = _rate is 8000 or 16000 ? null : new Resampler(_rate, _rate > 16000 ? 16000 : 8000);
+        var vadPcm = vadResampler is null ? [] : new short[vadResampler.MaxOutputLength(pcm.Length)];
         var preRoll = new short[16000 * 6 / 10]; // the last 0.6 s at 16 kHz, fed to the recognizer when speech starts
         var preRollEnd = 0L;
         while (true)

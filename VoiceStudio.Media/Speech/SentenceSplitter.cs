@@ -20,7 +20,7 @@ public sealed class SentenceSplitter
         {
             var c = _pending[i];
             var ends = c is '.' or '!' or '?' or ';' or '\n';
-            if (ends && (i + 1 == _pending.Length ? false : char.IsWhiteSpace(_pending[i + 1])) && !IsNumberPoint(i))
+            if (ends && i + 1 < _pending.Length && char.IsWhiteSpace(_pending[i + 1]) && !IsNumberPoint(i))
             {
                 Emit(sentences, start, i + 1);
                 start = i + 1;
@@ -36,17 +36,6 @@ public sealed class SentenceSplitter
         var rest = _pending.ToString().Trim();
         _pending.Clear();
         return rest.Length > 0 ? rest : null;
-    }
-
-    public static IReadOnlyList<string> Split(string text)
-    {
-        var splitter = new SentenceSplitter();
-        var sentences = splitter.Add(text).ToList();
-        if (splitter.Flush() is { } rest)
-        {
-            sentences.Add(rest);
-        }
-        return sentences;
     }
 
     private bool IsNumberPoint(int i) =>
