@@ -19,6 +19,7 @@ public static class CommandLine
             return args switch
             {
                 ["migrate", .. var rest] => await WithServicesAsync(sp => sp.GetRequiredService<MigrateCommand>().RunAsync(rest)),
+                ["simulate", .. var rest] => await SimulateAsync(rest),
                 ["seed"] => await WithServicesAsync(async sp => { await sp.GetRequiredService<Seeder>().RunAsync(); return 0; }),
                 ["migrations-scaffold", var name, .. var flags] => await WithServicesAsync(sp => ScaffoldAsync(sp, name, flags.Contains("--snapshot-only"))),
                 [var first, ..] when !first.StartsWith('-') => Usage($"unknown command '{first}'"),
@@ -45,6 +46,19 @@ public static class CommandLine
         app.UseVoiceStudio();
         await app.RunAsync();
         return 0;
+    }
+
+    private static async Task<int> SimulateAsync(string[] args)
+    {
+        try
+        {
+            return await Features.Simulation.SimulateCommand.RunAsync(args, Console.Out);
+        }
+        catch (FormatException e)
+        {
+            Console.Error.WriteLine($"simulate: {e.Message}\n{Features.Simulation.SimulateCommand.Usage}");
+            return 2;
+        }
     }
 
     private static async Task<int> WithServicesAsync(Func<IServiceProvider, Task<int>> command)
@@ -82,7 +96,7 @@ public static class CommandLine
 
     private static int Usage(string problem)
     {
-        Console.Error.WriteLine($"VoiceStudio: {problem}. Commands: (none) to serve, migrate [up|status|to <version>|base], seed, migrations-scaffold <Name> [--snapshot-only]");
+        Console.Error.WriteLine($"VoiceStudio: {problem}. Commands: (none) to serve, migrate [up|status|to <version>|base], seed, simulate [options], migrations-scaffold <Name> [--snapshot-only]");
         return 2;
     }
 

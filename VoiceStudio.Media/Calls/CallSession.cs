@@ -55,6 +55,7 @@ public sealed class CallSession : IDisposable, IPacedOutput
     private readonly VoiceActivityFactory _vad;
     private readonly ICallObserver _observer;
     private readonly Func<StreamInfo, string> _recordingPath;
+    private readonly Func<StreamInfo, CancellationToken, ValueTask<string?>>? _admit;
     private readonly ILogger _logger;
     private readonly Channel<Input> _inputs = Channel.CreateUnbounded<Input>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _ended = new();
@@ -110,7 +111,8 @@ public sealed class CallSession : IDisposable, IPacedOutput
         VoiceActivityFactory vad,
         ICallObserver observer,
         Func<StreamInfo, string> recordingPath,
-        ILogger logger)
+        ILogger logger,
+        Func<StreamInfo, CancellationToken, ValueTask<string?>>? admit = null)
     {
         _options = options;
         _serializer = serializer;
@@ -122,7 +124,11 @@ public sealed class CallSession : IDisposable, IPacedOutput
         _observer = observer;
         _recordingPath = recordingPath;
         _logger = logger;
+        _admit = admit;
     }
+
+    /// <summary>The stream's metadata once its start message has arrived.</summary>
+    public StreamInfo? Stream => _stream;
 
     /// <summary>Runs the call to its end; returns how it ended.</summary>
     public async Task<CallEnd> RunAsync(CancellationToken cancellationToken)
@@ -134,9 +140,9 @@ public sealed class CallSession : IDisposable, IPacedOutput
         var reason = "caller hung up";
         try
         {
-            if (!await ReceiveUntilStartAsync(linked.Token))
+            if (await ReceiveUntilStartAsync(linked.Token) is { } refused)
             {
-                reason = "the stream closed before it started";
+                reason = refused;
             }
             else
             {
@@ -184,7 +190,8 @@ public sealed class CallSession : IDisposable, IPacedOutput
 
     // ---------------------------------------------------------------- receive loop
 
-    private async Task<bool> ReceiveUntilStartAsync(CancellationToken cancellationToken)
+    /// <summary>Null once the stream has started; otherwise why it never did.</summary>
+    private async Task<string?> ReceiveUntilStartAsync(CancellationToken cancellationToken)
     {
         var (message, audio) = (_message, _audio);
         var early = 0;
@@ -193,7 +200,7 @@ public sealed class CallSession : IDisposable, IPacedOutput
             var length = await _transport.ReceiveAsync(message, cancellationToken);
             if (length < 0)
             {
-                return false;
+                return "the stream closed before it started";
             }
             InboundMessage parsed;
             try
@@ -207,12 +214,19 @@ public sealed class CallSession : IDisposable, IPacedOutput
             }
             if (parsed.Kind == InboundKind.Start)
             {
-                Begin(parsed.Start!);
-                return true;
+                var start = parsed.Start!;
+                var stream = new StreamInfo(_serializer.Provider, start.StreamId, start.CallId, start.From, start.To, start.CustomParameters, start.SampleRate);
+                if (_admit is not null && await _admit(stream, cancellationToken) is { } refusal)
+                {
+                    _logger.LogWarning("Refused stream {StreamId}: {Reason}", start.StreamId, refusal);
+                    return $"stream refused: {refusal}";
+                }
+                Begin(stream);
+                return null;
             }
             if (parsed.Kind == InboundKind.Stop)
             {
-                return false;
+                return "the stream closed before it started";
             }
             if (parsed.Kind == InboundKind.Media && early++ == 0)
             {
@@ -221,11 +235,11 @@ public sealed class CallSession : IDisposable, IPacedOutput
         }
     }
 
-    private void Begin(StreamStart start)
+    private void Begin(StreamInfo stream)
     {
         _clock.Start();
-        _rate = start.SampleRate;
-        _stream = new StreamInfo(_serializer.Provider, start.StreamId, start.CallId, start.From, start.To, start.CustomParameters, _rate);
+        _rate = stream.SampleRate;
+        _stream = stream;
         var vadRate = _rate >= 16000 ? 16000 : 8000;
         _detector = new TurnDetector(_vad.Create(vadRate), _options.Vad);
         _toRecognizer = new Resampler(_rate, 16000);

@@ -75,6 +75,35 @@ public sealed class VadTests : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => factory.Create(44100));
         Assert.Contains("/nonexistent/silero.onnx", Assert.Single(warnings), StringComparison.Ordinal);
     }
+    [Theory]
+    [InlineData("Tuesday.")]
+    [InlineData("Alice.")]
+    [InlineData("Yes.")]
+    public void A_one_word_answer_over_the_phone_is_a_turn(string word)
+    {
+        // Flite speaks single words fast (≈0.3 s voiced): a turn must still start, and end once, on each of them. ("Book."
+        // is ≈0.2 s of voice, the start_secs itself, and starts a turn only some of the time.)
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            using var detector = new TurnDetector(_factory.Create(8000), new VadSettings());
+            using var speech = FliteSynthesizer.Shared.Synthesize(word);
+            short[] audio = [.. new short[8000], .. ThroughThePhone(speech.Samples), .. new short[2 * 8000]];
+            var events = new List<SpeechEvent>();
+            var trace = new System.Text.StringBuilder();
+            for (var offset = 0; offset + 160 <= audio.Length; offset += 160)
+            {
+                if (detector.Process(audio.AsSpan(offset, 160)) is var e and not SpeechEvent.None)
+                {
+                    events.Add(e);
+                }
+                if (offset % 256 == 0 && detector.LastProbability > 0.05)
+                {
+                    trace.Append(System.Globalization.CultureInfo.InvariantCulture, $"{offset / 8000.0:0.00}:{detector.LastProbability:0.00} ");
+                }
+            }
+            Assert.True(events.SequenceEqual([SpeechEvent.Started, SpeechEvent.Stopped]), $"{string.Join(",", events)} | {trace}");
+        }
+    }
 
     [Fact]
     public void Quiet_speech_under_min_volume_is_not_a_turn()

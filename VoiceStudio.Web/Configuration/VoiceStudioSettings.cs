@@ -49,6 +49,14 @@ public sealed class VoiceStudioSettings
     [ConfigurationKeyName("VAD_MODEL_PATH")]
     public string? VadModelPath { get; set; }
 
+    /// <summary>Lets HTTP tools reach link-local and cloud-metadata addresses (refused by default).</summary>
+    [ConfigurationKeyName("TOOLS_ALLOW_LINK_LOCAL")]
+    public bool ToolsAllowLinkLocal { get; set; }
+
+    /// <summary>PocketSphinx decoders loaded at start-up so the first calls do not wait for one (~0.3 s, ~100 MB each).</summary>
+    [ConfigurationKeyName("STT_WARM_DECODERS")]
+    public int SttWarmDecoders { get; set; } = 2;
+
     /// <summary>Seconds after which an instance that stopped refreshing its heartbeat counts as dead.</summary>
     [ConfigurationKeyName("INSTANCE_HEARTBEAT_TTL_SECONDS")]
     public int InstanceHeartbeatTtlSeconds { get; set; } = 15;

@@ -6,12 +6,19 @@ using Serilog;
 using StackExchange.Redis;
 using VoiceStudio.Data;
 using VoiceStudio.Data.Identity;
+using VoiceStudio.Media.Audio.Vad;
+using VoiceStudio.Media.Flows;
+using VoiceStudio.Media.Speech;
+using VoiceStudio.Media.Speech.PocketSphinx;
 using VoiceStudio.Web.Configuration;
+using VoiceStudio.Web.Features.Agents;
+using VoiceStudio.Web.Features.Calls;
 using VoiceStudio.Web.Features.Database;
 using VoiceStudio.Web.Features.Demo;
 using VoiceStudio.Web.Features.Health;
 using VoiceStudio.Web.Features.Instances;
 using VoiceStudio.Web.Features.Jobs;
+using VoiceStudio.Web.Features.Telephony;
 using Role = VoiceStudio.Data.Identity.Role;
 
 namespace VoiceStudio.Web.Infrastructure;
@@ -56,6 +63,8 @@ public static class Extensions
         services.AddSingleton<ActiveCalls>();
         services.AddScoped<StartupRecovery>();
 
+        services.AddSpeechAndCalls();
+
         services.AddScheduler();
         services.AddSingleton<DistributedJobLock>();
         services.AddTransient<RecordingCleanupJob>();
@@ -93,6 +102,9 @@ public static class Extensions
         app.MapStaticAssets();
         app.MapHealthEndpoints();
         app.MapDemoTools();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        app.MapMediaEndpoints();
+        app.MapInboundEndpoints();
         app.MapRazorComponents<Components.App>().AddInteractiveServerRenderMode();
 
         app.Services.UseScheduler(scheduler =>
@@ -102,5 +114,26 @@ public static class Extensions
             })
             .OnError(e => app.Logger.LogError(e, "Scheduled job failed"));
         return app;
+    }
+
+    /// <summary>The call engine's shared parts: speech models, the TTS cache, the VAD model, HTTP tools, the call host.</summary>
+    private static IServiceCollection AddSpeechAndCalls(this IServiceCollection services)
+    {
+        services.AddSingleton(_ => new PocketSphinxPool(PocketSphinxModel.EnglishUs));
+        services.AddSingleton<ITextToSpeech>(_ => new CachingTextToSpeech(new FliteTextToSpeech()));
+        services.AddSingleton(sp =>
+        {
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("VoiceStudio.Media.Vad");
+            return new VoiceActivityFactory(sp.GetRequiredService<IOptions<VoiceStudioSettings>>().Value.VadModelPath, warning => logger.LogWarning("{Warning}", warning));
+        });
+        services.AddSingleton<IToolInvoker>(sp => new HttpToolInvoker(new HttpClient(
+            HttpToolInvoker.CreateHandler(sp.GetRequiredService<IOptions<VoiceStudioSettings>>().Value.ToolsAllowLinkLocal))
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        }));
+        services.AddSingleton<AgentRuntimeLoader>();
+        services.AddSingleton<CallHost>();
+        services.AddHostedService<SpeechWarmup>();
+        return services;
     }
 }

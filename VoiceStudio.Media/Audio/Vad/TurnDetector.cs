@@ -67,7 +67,9 @@ public sealed class TurnDetector(IVoiceActivity vad, VadSettings settings) : IDi
     private SpeechEvent Window()
     {
         LastProbability = vad.Probability(_window);
-        _volume = _volume == 0 ? Loudness.Volume(_window) : 0.8 * _volume + 0.2 * Loudness.Volume(_window);
+        // Smoothed so a pop is not a turn, but quick to rise (a one-word answer is only ~0.3 s of voice).
+        var volume = Loudness.Volume(_window);
+        _volume = volume > _volume ? 0.5 * _volume + 0.5 * volume : 0.8 * _volume + 0.2 * volume;
         var speech = LastProbability >= settings.Confidence && _volume >= settings.MinVolume;
         var now = TimeSpan.FromSeconds((double)_samples / vad.SampleRate);
         if (speech != Speaking)
@@ -85,9 +87,14 @@ public sealed class TurnDetector(IVoiceActivity vad, VadSettings settings) : IDi
                 return Speaking ? SpeechEvent.Started : SpeechEvent.Stopped;
             }
         }
+        else if (Speaking)
+        {
+            _run = 0; // speech again: the stop needs stop_secs of unbroken silence
+        }
         else
         {
-            _run = 0;
+            // Silence while a start is building: one quiet window (an unvoiced consonant) only takes one back.
+            _run = Math.Max(0, _run - 1);
         }
         return SpeechEvent.None;
     }

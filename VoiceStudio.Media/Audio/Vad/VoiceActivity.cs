@@ -89,8 +89,8 @@ public static class Loudness
     }
 
     /// <summary>
-    /// The 0..1 volume that the min_volume setting is compared with: −60 dBFS → 0, 0 dBFS → 1, linear in dB.
-    /// The default min_volume 0.6 is therefore −24 dBFS before smoothing.
+    /// The 0..1 volume that the min_volume setting is compared with: −90 dBFS → 0, 0 dBFS → 1, linear in dB.
+    /// The default min_volume 0.6 is therefore −36 dBFS: phone speech (−30…−15 dBFS) passes, line hiss does not.
     /// </summary>
-    public static double Volume(ReadOnlySpan<short> samples) => Math.Clamp((Dbfs(samples) + 60) / 60, 0, 1);
+    public static double Volume(ReadOnlySpan<short> samples) => Math.Clamp((Dbfs(samples) + 90) / 90, 0, 1);
 }

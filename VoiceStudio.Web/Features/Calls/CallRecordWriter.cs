@@ -25,7 +25,7 @@ namespace VoiceStudio.Web.Features.Calls;
 /// </summary>
 public sealed class CallRecordWriter : ICallObserver
 {
-    private readonly Guid _callId;
+    private Guid _callId;
     private readonly string _agent;
     private readonly IDbContextFactory<VoiceStudioDbContext> _db;
     private readonly IConnectionMultiplexer _redis;
@@ -55,6 +55,14 @@ public sealed class CallRecordWriter : ICallObserver
 
     /// <summary>Finishes once the call has ended and everything is written.</summary>
     public Task Completion { get; }
+
+    public Guid CallId => _callId;
+
+    /// <summary>Points the writer at the call row the stream turned out to belong to (before <see cref="Started"/>).</summary>
+    public void Bind(Guid callId) => _callId = callId;
+
+    /// <summary>The stream never started (refused, or closed first): nothing more will come.</summary>
+    public void Abandon() => _updates.Writer.TryComplete();
 
     public void Started(StreamInfo stream)
     {

@@ -7,6 +7,8 @@ namespace VoiceStudio.Web.Features.Calls;
 /// A provider's media WebSocket as the call engine sees it: whole messages in and out. A message larger than the
 /// caller's buffer (64 KiB) closes the socket with 1009, more than <see cref="MaxMessagesPerSecond"/> messages in a
 /// second with 1008, each with a logged reason; a socket that drops without a close handshake reads as hang-up.
+/// Ending a receive by cancellation (our hang-up) does not abort the socket, as cancelling a WebSocket read would:
+/// it sends the close frame and waits (at most 2 s) for the provider's answer, so the call ends with a clean handshake.
 /// </summary>
 public sealed class WebSocketTransport(WebSocket socket, ILogger logger, TimeProvider? clock = null) : ICallTransport
 {
@@ -21,6 +23,8 @@ public sealed class WebSocketTransport(WebSocket socket, ILogger logger, TimePro
 
     public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
+        await using var onCancel = cancellationToken.Register(() => _ = HangUpAsync());
         try
         {
             var length = 0;
@@ -31,10 +35,11 @@ public sealed class WebSocketTransport(WebSocket socket, ILogger logger, TimePro
                     await CloseAsync(WebSocketCloseStatus.MessageTooBig, $"message over {buffer.Length / 1024} KiB");
                     return -1;
                 }
-                var result = await socket.ReceiveAsync(buffer[length..], cancellationToken);
+                var result = await socket.ReceiveAsync(buffer[length..], CancellationToken.None);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     await CloseAsync(WebSocketCloseStatus.NormalClosure, null);
+                    cancellationToken.ThrowIfCancellationRequested(); // the close answered our hang-up
                     return -1;
                 }
                 length += result.Count;
@@ -52,8 +57,28 @@ public sealed class WebSocketTransport(WebSocket socket, ILogger logger, TimePro
         }
         catch (WebSocketException e)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             logger.LogInformation("Media socket lost: {Reason}", e.Message);
             return -1;
+        }
+    }
+
+    private async Task HangUpAsync()
+    {
+        try
+        {
+            if (socket.State == WebSocketState.Open)
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "call ended", CancellationToken.None);
+            }
+            await Task.Delay(TimeSpan.FromSeconds(2), _clock);
+            if (socket.State != WebSocketState.Closed)
+            {
+                socket.Abort(); // the provider never answered the close
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or ObjectDisposedException or InvalidOperationException)
+        {
         }
     }
 
@@ -98,9 +123,18 @@ public sealed class WebSocketTransport(WebSocket socket, ILogger logger, TimePro
             var text = reason is { Length: > 120 } ? reason[..120] : reason;
             try
             {
-                await socket.CloseOutputAsync(status, text, CancellationToken.None);
+                if (socket.State == WebSocketState.Open && status == WebSocketCloseStatus.NormalClosure)
+                {
+                    // Our hang-up: send the close and give the provider a moment to answer it (a clean handshake).
+                    using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                    await socket.CloseAsync(status, text, patience.Token);
+                }
+                else
+                {
+                    await socket.CloseOutputAsync(status, text, CancellationToken.None);
+                }
             }
-            catch (WebSocketException)
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException)
             {
             }
         }

@@ -216,7 +216,8 @@ public static class DemoFlow
         yield return Node("ask_name", FlowNodeType.Ask, 640, 0, new
         {
             prompt = "And what is your first name?",
-            captures = new object[] { new { variable = "caller_name", pattern = "name" } },
+            // The phrases let the embedded recognizer hear a name on a phone line; other names need a cloud STT (issue 8).
+            captures = new object[] { new { variable = "caller_name", pattern = "name", phrases = CommonFirstNames } },
             next_node_key = "check_availability",
             fallback_node_key = "check_availability",
         });
@@ -248,6 +249,12 @@ public static class DemoFlow
         });
         yield return Node("goodbye", FlowNodeType.End, 320, 480, new { text = "Thank you for calling. Goodbye!" }, terminal: true);
     }
+
+    private static readonly string[] CommonFirstNames =
+    [
+        "alice", "anna", "bob", "carol", "daniel", "david", "emma", "frank", "george", "grace", "henry", "james", "john", "kate", "laura",
+        "linda", "lisa", "mark", "mary", "michael", "nancy", "olivia", "paul", "peter", "rachel", "robert", "sarah", "susan", "thomas", "william",
+    ];
 
     /// <summary>The flow as stored in a flow version: the nodes without ids and timestamps.</summary>
     public static string Definition(IEnumerable<FlowNode> nodes) => JsonSerializer.Serialize(nodes.Select(n => new

@@ -1,0 +1,208 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using VoiceStudio.Data;
+using VoiceStudio.Data.Calls;
+using VoiceStudio.Media.Audio.Vad;
+using VoiceStudio.Media.Calls;
+using VoiceStudio.Media.Flows;
+using VoiceStudio.Media.Speech;
+using VoiceStudio.Media.Telephony;
+using VoiceStudio.Media.Telephony.Exotel;
+using VoiceStudio.Media.Telephony.Twilio;
+using VoiceStudio.Media.Telephony.Vobiz;
+using VoiceStudio.Web.Configuration;
+using VoiceStudio.Web.Features.Agents;
+using CallContext = VoiceStudio.Media.Flows.CallContext;
+
+namespace VoiceStudio.Web.Features.Calls;
+
+/// <summary>
+/// The provider media sockets, <c>/ws/{provider}/{agent}</c> (SPEC §4, §5): each accepted socket becomes one
+/// <see cref="CallSession"/> running the agent's flow through <see cref="FlowConversation"/>, reporting to a
+/// <see cref="CallRecordWriter"/>. The stream is tied to its call row when its start message arrives: the
+/// <c>call_id</c> the inbound webhook put in the stream's parameters (Twilio) or URL (Exotel, Vobiz), or a new
+/// inbound row when the provider connects directly (an Exotel Voicebot applet pointing at the socket URL).
+/// </summary>
+public static class MediaEndpoints
+{
+    public static IEndpointRouteBuilder MapMediaEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.Map("/ws/{provider}/{agent}", async (HttpContext http, string provider, string agent, AgentRuntimeLoader loader, CallHost host) =>
+        {
+            if (!TryProvider(provider, out var kind))
+            {
+                return Results.Json(new { detail = $"unknown provider '{provider}': use twilio, exotel or vobiz" }, statusCode: StatusCodes.Status404NotFound);
+            }
+            if (!http.WebSockets.IsWebSocketRequest)
+            {
+                return Results.Json(new { detail = "this endpoint is a media WebSocket: connect with a WebSocket upgrade" }, statusCode: StatusCodes.Status400BadRequest);
+            }
+            var sampleRate = 8000;
+            if (kind == TelephonyProvider.Exotel && http.Request.Query["sample-rate"] is { Count: > 0 } rate
+                && (!int.TryParse(rate, out sampleRate) || sampleRate is not (8000 or 16000 or 24000)))
+            {
+                return Results.Json(new { detail = "sample-rate must be 8000, 16000 or 24000" }, statusCode: StatusCodes.Status400BadRequest);
+            }
+            var runtime = await loader.LoadAsync(agent, http.RequestAborted);
+            if (runtime is null)
+            {
+                return Results.Json(new { detail = $"agent '{agent}' does not exist" }, statusCode: StatusCodes.Status404NotFound);
+            }
+            Guid? callId = null;
+            if (http.Request.Query["call_id"] is { Count: > 0 } given)
+            {
+                if (!Guid.TryParse(given, out var parsed))
+                {
+                    return Results.Json(new { detail = "call_id is not a call id" }, statusCode: StatusCodes.Status400BadRequest);
+                }
+                callId = parsed;
+            }
+            using var socket = await http.WebSockets.AcceptWebSocketAsync();
+            await host.RunAsync(new WebSocketTransport(socket, host.Logger), kind, sampleRate, runtime, callId, http.RequestAborted);
+            return Results.Empty;
+        }).ExcludeFromDescription();
+        return app;
+    }
+
+    public static bool TryProvider(string name, out TelephonyProvider provider)
+    {
+        provider = name switch
+        {
+            "twilio" => TelephonyProvider.Twilio,
+            "exotel" => TelephonyProvider.Exotel,
+            "vobiz" => TelephonyProvider.Vobiz,
+            _ => TelephonyProvider.Browser,
+        };
+        return provider != TelephonyProvider.Browser;
+    }
+
+    public static TelephonySerializer Serializer(TelephonyProvider provider, int sampleRate) => provider switch
+    {
+        TelephonyProvider.Twilio => new TwilioSerializer(),
+        TelephonyProvider.Exotel => new ExotelSerializer(sampleRate),
+        TelephonyProvider.Vobiz => new VobizSerializer(),
+        _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "not a telephony provider"),
+    };
+}
+
+/// <summary>Runs calls: builds each call's session from the process's shared speech services and the agent.</summary>
+public sealed class CallHost(
+    IServiceProvider services,
+    IDbContextFactory<VoiceStudioDbContext> dbFactory,
+    PocketSphinxPool recognizers,
+    ITextToSpeech tts,
+    VoiceActivityFactory vad,
+    IToolInvoker tools,
+    IOptions<VoiceStudioSettings> settings,
+    IHostApplicationLifetime lifetime,
+    TimeProvider clock,
+    ILogger<CallHost> logger)
+{
+    public ILogger Logger => logger;
+
+    /// <summary>Runs one call on <paramref name="transport"/> to its end (the call row and events are written by then).</summary>
+    public async Task<CallEnd> RunAsync(ICallTransport transport, TelephonyProvider provider, int sampleRate, AgentRuntime agent, Guid? callId, CancellationToken aborted)
+    {
+        var writer = new CallRecordWriter(callId ?? Guid.CreateVersion7(), agent.Definition.Name, services);
+        var conversation = new FlowConversation(agent.Definition, tools, clock);
+        using var serializer = MediaEndpoints.Serializer(provider, sampleRate);
+        using var recognizer = recognizers.Rent();
+        var recordings = Path.GetFullPath(settings.Value.RecordingsDir);
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping);
+        using var session = new CallSession(agent.Options, serializer, transport, conversation, recognizer, tts, vad, writer,
+            stream =>
+            {
+                var day = clock.GetUtcNow();
+                return Path.Combine(recordings, day.ToString("yyyy"), day.ToString("MM"), day.ToString("dd"), $"{writer.CallId}.wav");
+            },
+            logger,
+            (stream, cancellationToken) => AdmitAsync(stream, provider, agent, callId, writer, conversation, cancellationToken));
+        var end = await session.RunAsync(stopping.Token);
+        if (session.Stream is null || end.Reason.StartsWith("stream refused", StringComparison.Ordinal))
+        {
+            writer.Abandon();
+        }
+        await writer.Completion;
+        return end;
+    }
+
+    private async ValueTask<string?> AdmitAsync(StreamInfo stream, TelephonyProvider provider, AgentRuntime agent, Guid? fromUrl, CallRecordWriter writer,
+        FlowConversation conversation, CancellationToken cancellationToken)
+    {
+        var callId = fromUrl;
+        if (stream.Parameters.TryGetValue("call_id", out var fromParameters))
+        {
+            if (!Guid.TryParse(fromParameters, out var parsed))
+            {
+                return "the call_id parameter is not a call id";
+            }
+            callId = parsed;
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        Call call;
+        if (callId is { } id)
+        {
+            var existing = await db.Calls.FirstOrDefaultAsync(c => c.Id == id, cancellationToken);
+            if (existing is null)
+            {
+                return $"call {id} does not exist";
+            }
+            if (existing.AgentName != agent.Definition.Name || existing.Provider != provider)
+            {
+                return $"call {id} belongs to another agent or provider";
+            }
+            if (existing.Status != CallStatus.Ringing)
+            {
+                return $"call {id} is {EnumNames.Of(existing.Status)}, not ringing: a stream may join it once";
+            }
+            call = existing;
+            call.FlowVersionId ??= agent.FlowVersionId;
+            call.UpdatedAt = now;
+        }
+        else
+        {
+            call = new Call
+            {
+                Id = writer.CallId,
+                AgentId = agent.Definition.Id,
+                AgentName = agent.Definition.Name,
+                FlowVersionId = agent.FlowVersionId,
+                Provider = provider,
+                ProviderCallId = stream.ProviderCallId,
+                Direction = CallDirection.Inbound,
+                FromNumber = stream.From,
+                ToNumber = stream.To,
+                ContextVariables = JsonSerializer.Serialize(stream.Parameters),
+                CreatedAt = now,
+                UpdatedAt = now,
+            };
+            db.Calls.Add(call);
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        writer.Bind(call.Id);
+        var parameters = AgentRuntimeLoader.ParseVariables(call.ContextVariables);
+        foreach (var (name, value) in stream.Parameters)
+        {
+            if (name != "call_id")
+            {
+                parameters[name] = value;
+            }
+        }
+        conversation.Bind(new CallContext
+        {
+            CallId = call.Id.ToString(),
+            Provider = EnumNames.Of(provider),
+            Direction = EnumNames.Of(call.Direction),
+            From = call.FromNumber ?? stream.From,
+            To = call.ToNumber ?? stream.To,
+            Parameters = parameters,
+        });
+        if (agent.FlowError is { } problem)
+        {
+            logger.LogError("Call {CallId}: agent {Agent} has an unreadable flow: {Problem}", call.Id, agent.Definition.Name, problem);
+        }
+        return null;
+    }
+}

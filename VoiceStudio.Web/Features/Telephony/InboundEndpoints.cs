@@ -1,0 +1,129 @@
+using System.Security;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using VoiceStudio.Data;
+using VoiceStudio.Data.Calls;
+using VoiceStudio.Web.Configuration;
+using VoiceStudio.Web.Features.Calls;
+
+namespace VoiceStudio.Web.Features.Telephony;
+
+/// <summary>
+/// <c>/telephony/{provider}/inbound/{agent}</c>: the provider tells us a call came in; we create the call row
+/// (ringing) and answer with the provider's markup that opens the bidirectional media stream to
+/// <c>/ws/{provider}/{agent}</c> carrying the call id: TwiML <c>&lt;Connect&gt;&lt;Stream&gt;</c> with a
+/// <c>&lt;Parameter&gt;</c> (Twilio drops query strings), Vobiz XML <c>&lt;Stream bidirectional&gt;</c>, and for
+/// Exotel's Voicebot applet (dynamic URL) a JSON answer with the socket URL.
+/// Signature checks, stream tokens and concurrency slots come with the telephony settings (issue 5).
+/// </summary>
+public static class InboundEndpoints
+{
+    public static IEndpointRouteBuilder MapInboundEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapMethods("/telephony/{provider}/inbound/{agent}", ["GET", "POST"], HandleAsync).DisableAntiforgery().ExcludeFromDescription();
+        return app;
+    }
+
+    private static async Task<IResult> HandleAsync(HttpContext http, string provider, string agent,
+        IDbContextFactory<VoiceStudioDbContext> dbFactory, IOptions<VoiceStudioSettings> settings, TimeProvider clock, ILoggerFactory logs)
+    {
+        if (!MediaEndpoints.TryProvider(provider, out var kind))
+        {
+            return Results.Json(new { detail = $"unknown provider '{provider}': use twilio, exotel or vobiz" }, statusCode: StatusCodes.Status404NotFound);
+        }
+        if (await ReadFieldsAsync(http.Request) is not { } fields)
+        {
+            return Results.Json(new { detail = "the request body is not valid JSON" }, statusCode: StatusCodes.Status400BadRequest);
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(http.RequestAborted);
+        var agentRow = await db.Agents.AsNoTracking().Where(a => a.Name == agent).Select(a => new { a.Id, a.Name }).FirstOrDefaultAsync(http.RequestAborted);
+        if (agentRow is null)
+        {
+            return Results.Json(new { detail = $"agent '{agent}' does not exist" }, statusCode: StatusCodes.Status404NotFound);
+        }
+        var version = await db.FlowVersions.AsNoTracking().Where(v => v.AgentId == agentRow.Id)
+            .OrderByDescending(v => v.Version).Select(v => (Guid?)v.Id).FirstOrDefaultAsync(http.RequestAborted);
+        var providerCallId = First(fields, "CallSid", "CallUUID", "call_sid", "CallId");
+        var now = clock.GetUtcNow();
+        var call = new Call
+        {
+            Id = Guid.CreateVersion7(),
+            AgentId = agentRow.Id,
+            AgentName = agentRow.Name,
+            FlowVersionId = version,
+            Provider = kind,
+            ProviderCallId = providerCallId,
+            Direction = CallDirection.Inbound,
+            FromNumber = First(fields, "From", "CallFrom", "from"),
+            ToNumber = First(fields, "To", "CallTo", "to"),
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Calls.Add(call);
+        await db.SaveChangesAsync(http.RequestAborted);
+        logs.CreateLogger(typeof(InboundEndpoints)).LogInformation("Inbound {Provider} call {CallId} for agent {Agent} from {From} (provider id {ProviderCallId})",
+            provider, call.Id, agent, call.FromNumber, providerCallId);
+
+        var socket = $"{SocketBase(http.Request, settings.Value.PublicBaseUrl)}/ws/{provider}/{Uri.EscapeDataString(agent)}";
+        return kind switch
+        {
+            TelephonyProvider.Twilio => Results.Content($"""
+                <?xml version="1.0" encoding="UTF-8"?>
+                <Response><Connect><Stream url="{SecurityElement.Escape(socket)}"><Parameter name="call_id" value="{call.Id}"/></Stream></Connect></Response>
+                """, "application/xml"),
+            TelephonyProvider.Vobiz => Results.Content($"""
+                <?xml version="1.0" encoding="UTF-8"?>
+                <Response><Stream bidirectional="true" keepCallAlive="true" contentType="audio/x-mulaw;rate=8000">{SecurityElement.Escape($"{socket}?call_id={call.Id}")}</Stream></Response>
+                """, "application/xml"),
+            _ => Results.Json(new { url = $"{socket}?call_id={call.Id}&sample-rate=8000" }),
+        };
+    }
+
+    /// <summary>The ws(s):// origin providers reach us on: PUBLIC_BASE_URL, else the host the webhook came to.</summary>
+    public static string SocketBase(HttpRequest request, string? publicBaseUrl)
+    {
+        var origin = string.IsNullOrWhiteSpace(publicBaseUrl) ? $"{request.Scheme}://{request.Host}" : publicBaseUrl.TrimEnd('/');
+        return origin.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? "wss://" + origin[8..]
+            : origin.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? "ws://" + origin[7..]
+            : origin;
+    }
+
+    private static async Task<Dictionary<string, string>?> ReadFieldsAsync(HttpRequest request)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in request.Query)
+        {
+            fields[name] = value.ToString();
+        }
+        if (request.HasFormContentType)
+        {
+            foreach (var (name, value) in await request.ReadFormAsync(request.HttpContext.RequestAborted))
+            {
+                fields[name] = value.ToString();
+            }
+        }
+        else if (request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            try
+            {
+                using var json = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+                if (json.RootElement.ValueKind == JsonValueKind.Object)
+                {
+                    foreach (var property in json.RootElement.EnumerateObject())
+                    {
+                        fields[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
+                    }
+                }
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+        return fields;
+    }
+
+    private static string? First(Dictionary<string, string> fields, params string[] names) =>
+        names.Select(fields.GetValueOrDefault).FirstOrDefault(v => !string.IsNullOrEmpty(v));
+}
