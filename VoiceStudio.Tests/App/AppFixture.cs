@@ -25,6 +25,11 @@ public sealed class AppFixture : IAsyncLifetime
     {
         _database = await TestDatabase.CreateAsync(migrated: false);
         Environment["DATABASE_URL"] = _database.Url;
+        // The port is chosen first so the seeded demo tools point at this app.
+        var url = $"http://127.0.0.1:{AppProcess.FreePort()}";
+        Environment["ASPNETCORE_URLS"] = url;
+        Environment["LOCAL_BASE_URL"] = url;
+        Environment["VAD_MODEL_PATH"] = TestEnvironment.VadModel;
         Environment["ADMIN_PASSWORD"] = AdminPassword;
 
         var migrate = await AppProcess.RunAsync(Environment, "migrate");

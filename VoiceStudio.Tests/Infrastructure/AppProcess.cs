@@ -59,7 +59,8 @@ public sealed class AppProcess : IAsyncDisposable
         {
             start.Environment[key] = value;
         }
-        return new AppProcess(Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start"), new Uri($"http://127.0.0.1:{port}/"));
+        var baseUri = new Uri((start.Environment["ASPNETCORE_URLS"] ?? "").TrimEnd('/') + "/");
+        return new AppProcess(Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start"), baseUri);
     }
 
     /// <summary>Runs a command (migrate, seed, or a start that should fail) to its end.</summary>
