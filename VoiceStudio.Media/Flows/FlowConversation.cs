@@ -93,7 +93,7 @@ public sealed class FlowConversation : IConversation
         var running = preCall.Select(tool => _tools.InvokeAsync(tool, arguments, CallInfo(), cancellationToken)).ToList();
         foreach (var tool in preCall)
         {
-            yield return Traced("tool_called", ("tool", tool.Name), ("node", null), ("pre_call", true), ("arguments", arguments.ToJsonString()));
+            yield return Traced("tool_called", ("tool", tool.Name), ("node", null), ("pre_call", true), ("arguments", arguments.ToJsonString(ToolResult.Readable)));
         }
         if (!string.IsNullOrWhiteSpace(_agent.Greeting))
         {
@@ -349,7 +349,7 @@ public sealed class FlowConversation : IConversation
                     else
                     {
                         var args = RenderArguments(toolNode.Arguments, node);
-                        yield return Traced("tool_called", ("tool", tool.Name), ("node", node.Key), ("arguments", args.ToJsonString()));
+                        yield return Traced("tool_called", ("tool", tool.Name), ("node", node.Key), ("arguments", args.ToJsonString(ToolResult.Readable)));
                         result = await CallToolAsync(tool, args, cancellationToken);
                         yield return ToolTrace(tool, result, node.Key);
                         if (result.Ok)
@@ -456,7 +456,7 @@ public sealed class FlowConversation : IConversation
                     continue;
                 }
                 var args = RenderArguments(action.Arguments, node);
-                yield return Traced("tool_called", ("tool", tool.Name), ("node", node.Key), ("arguments", args.ToJsonString()));
+                yield return Traced("tool_called", ("tool", tool.Name), ("node", node.Key), ("arguments", args.ToJsonString(ToolResult.Readable)));
                 var result = await CallToolAsync(tool, args, cancellationToken);
                 yield return ToolTrace(tool, result, node.Key);
                 if (result.Ok)
@@ -531,7 +531,7 @@ public sealed class FlowConversation : IConversation
         null => null,
         JsonValue v when v.TryGetValue<string>(out var s) => s,
         JsonValue v when v.TryGetValue<bool>(out var b) => b ? "true" : "false",
-        _ => node.ToJsonString(),
+        _ => node.ToJsonString(ToolResult.Readable),
     };
 
     private string Render(string template, FlowNode? node) =>

@@ -14,8 +14,11 @@ public sealed record ToolCallContext(string CallId, string Agent, string? Caller
 /// <summary>What a tool answered: JSON or text on success, a message naming the problem otherwise.</summary>
 public sealed record ToolResult(bool Ok, int? Status, JsonNode? Json, string? Text, string? Error, double LatencyMs)
 {
+    /// <summary>JSON as people read it: "+1555…" not "\u002B1555…" (the text is never embedded in HTML).</summary>
+    public static readonly JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>The result as the LLM or the trace sees it.</summary>
-    public string Content => Ok ? Json?.ToJsonString() ?? Text ?? "" : $"error: {Error}";
+    public string Content => Ok ? Json?.ToJsonString(Readable) ?? Text ?? "" : $"error: {Error}";
 }
 
 public interface IToolInvoker
@@ -100,7 +103,7 @@ public sealed class HttpToolInvoker(HttpClient http) : IToolInvoker
             }
             request = new HttpRequestMessage(HttpMethod.Post, tool.Url)
             {
-                Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+                Content = new StringContent(body.ToJsonString(ToolResult.Readable), Encoding.UTF8, "application/json"),
             };
         }
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));

@@ -27,7 +27,6 @@ public sealed class AppFixture : IAsyncLifetime
         Environment["DATABASE_URL"] = _database.Url;
         // The port is chosen first so the seeded demo tools point at this app.
         var url = $"http://127.0.0.1:{AppProcess.FreePort()}";
-        Environment["ASPNETCORE_URLS"] = url;
         Environment["LOCAL_BASE_URL"] = url;
         Environment["VAD_MODEL_PATH"] = TestEnvironment.VadModel;
         Environment["ADMIN_PASSWORD"] = AdminPassword;
@@ -45,6 +44,7 @@ public sealed class AppFixture : IAsyncLifetime
             ["REDIS_KEY_PREFIX"] = RedisKeyPrefix,
             ["RECORDINGS_DIR"] = RecordingsDir,
             ["LOG_FORMAT"] = "json",
+            ["ASPNETCORE_URLS"] = url,
         });
         await App.WaitUntilLiveAsync();
     }
