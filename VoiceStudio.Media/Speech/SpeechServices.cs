@@ -56,7 +56,39 @@ public sealed class PocketSphinxPool(PocketSphinxModel model) : IDisposable
         }
     }
 
-    public ISpeechRecognizer Rent() => new PooledRecognizer(this, _idle.TryTake(out var decoder) ? decoder : Create());
+    public ISpeechRecognizer Rent()
+    {
+        var decoder = _idle.TryTake(out var idle) ? idle : Create();
+        if (_idle.Count < _spare && Interlocked.CompareExchange(ref _refilling, 1, 0) == 0)
+        {
+            // Load the next call's decoder now, off the call's path (a cold one costs ~0.5 s of CPU).
+            _ = Task.Run(() =>
+            {
+                try
+                {
+                    while (_idle.Count < _spare)
+                    {
+                        _idle.Add(Create());
+                    }
+                }
+                finally
+                {
+                    Volatile.Write(ref _refilling, 0);
+                }
+            });
+        }
+        return new PooledRecognizer(this, decoder);
+    }
+
+    /// <summary>Keeps at least <paramref name="count"/> idle decoders loaded, refilled in the background as calls take them.</summary>
+    public void KeepSpare(int count)
+    {
+        _spare = Math.Max(0, count);
+        Warm(_spare);
+    }
+
+    private int _spare;
+    private int _refilling;
 
     /// <summary>
     /// A new decoder, primed with one utterance of phone-band speech: a fresh decoder's feature normalization starts
@@ -129,6 +161,62 @@ public sealed class PocketSphinxPool(PocketSphinxModel model) : IDisposable
                 decoder.EndUtterance();
             }
             pool.Return(decoder);
+        }
+    }
+}
+
+/// <summary>
+/// A recognizer whose decoder is fetched in the background: a call can start (and greet) at once even when the
+/// pool has to load a cold decoder, which is first needed when the caller starts speaking, seconds later.
+/// </summary>
+public sealed class DeferredRecognizer(Func<ISpeechRecognizer> rent) : ISpeechRecognizer
+{
+    private readonly Task<ISpeechRecognizer> _inner = Task.Run(rent);
+    private IReadOnlyList<string>? _phrases;
+    private bool _phrasesPending;
+
+    private ISpeechRecognizer Inner
+    {
+        get
+        {
+            var inner = _inner.IsCompletedSuccessfully ? _inner.Result : _inner.GetAwaiter().GetResult(); // waits only if the caller speaks before it is loaded
+            if (_phrasesPending)
+            {
+                _phrasesPending = false;
+                inner.ExpectPhrases(_phrases);
+            }
+            return inner;
+        }
+    }
+
+    public void ExpectPhrases(IReadOnlyList<string>? phrases)
+    {
+        if (_inner.IsCompletedSuccessfully && !_phrasesPending)
+        {
+            _inner.Result.ExpectPhrases(phrases);
+            return;
+        }
+        _phrases = phrases;
+        _phrasesPending = true;
+    }
+
+    public void StartUtterance() => Inner.StartUtterance();
+
+    public void Feed(ReadOnlySpan<short> samples16k) => Inner.Feed(samples16k);
+
+    public string Partial() => Inner.Partial();
+
+    public string FinishUtterance() => Inner.FinishUtterance();
+
+    public void Dispose()
+    {
+        try
+        {
+            _inner.GetAwaiter().GetResult().Dispose();
+        }
+        catch (Exception e) when (e is DllNotFoundException or InvalidOperationException)
+        {
+            // it never loaded: nothing to give back
         }
     }
 }

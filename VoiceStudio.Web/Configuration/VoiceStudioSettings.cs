@@ -53,7 +53,7 @@ public sealed class VoiceStudioSettings
     [ConfigurationKeyName("TOOLS_ALLOW_LINK_LOCAL")]
     public bool ToolsAllowLinkLocal { get; set; }
 
-    /// <summary>PocketSphinx decoders loaded at start-up so the first calls do not wait for one (~0.3 s, ~100 MB each).</summary>
+    /// <summary>Spare PocketSphinx decoders kept loaded so new calls do not wait for one (~0.5 s of CPU, ~100 MB each); also the burst of simultaneous new calls served without that wait.</summary>
     [ConfigurationKeyName("STT_WARM_DECODERS")]
     public int SttWarmDecoders { get; set; } = 2;
 

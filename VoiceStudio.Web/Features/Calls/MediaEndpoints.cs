@@ -107,7 +107,7 @@ public sealed class CallHost(
         var writer = new CallRecordWriter(callId ?? Guid.CreateVersion7(), agent.Definition.Name, services);
         var conversation = new FlowConversation(agent.Definition, tools, clock);
         using var serializer = MediaEndpoints.Serializer(provider, sampleRate);
-        using var recognizer = recognizers.Rent();
+        using var recognizer = new DeferredRecognizer(recognizers.Rent);
         var recordings = Path.GetFullPath(settings.Value.RecordingsDir);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping);
         using var session = new CallSession(agent.Options, serializer, transport, conversation, recognizer, tts, vad, writer,

@@ -8,7 +8,8 @@ namespace VoiceStudio.Web.Features.Calls;
 
 /// <summary>
 /// Loads the speech models in the background at start-up (the VAD model, STT_WARM_DECODERS PocketSphinx decoders,
-/// the Flite voice), so the first call does not pay for them; the server answers requests meanwhile.
+/// the Flite voice), so the first call does not pay for them; the server answers requests meanwhile. The pool then
+/// keeps that many spare decoders, refilled in the background as calls take them.
 /// </summary>
 public sealed class SpeechWarmup(PocketSphinxPool recognizers, ITextToSpeech tts, VoiceActivityFactory vad, IOptions<VoiceStudioSettings> settings,
     ILogger<SpeechWarmup> logger) : BackgroundService
@@ -18,7 +19,7 @@ public sealed class SpeechWarmup(PocketSphinxPool recognizers, ITextToSpeech tts
         var watch = Stopwatch.StartNew();
         try
         {
-            recognizers.Warm(Math.Max(0, settings.Value.SttWarmDecoders));
+            recognizers.KeepSpare(settings.Value.SttWarmDecoders);
             using var sample = await tts.SynthesizeAsync("Hello.", stoppingToken);
             logger.LogInformation("Speech ready in {Elapsed} ms: {Decoders} PocketSphinx decoders, Flite, {Vad} VAD",
                 watch.ElapsedMilliseconds, settings.Value.SttWarmDecoders, vad.UsesSilero ? "Silero" : "energy");
