@@ -361,12 +361,9 @@ public sealed class SimulatedCaller : IAsyncDisposable
     public static short[] PhoneSpeech(string text)
     {
         using var audio = FliteSynthesizer.Shared.Synthesize(text);
-        using var resampler = new Resampler(audio.SampleRate, Rate);
-        var output = new short[resampler.MaxOutputLength(audio.Length) + 2048];
-        var count = resampler.Process(audio.Samples, output);
-        count += resampler.Flush(output.AsSpan(count));
+        var narrow = PhoneLine.Narrow(audio.Samples, audio.SampleRate);
         // Flite pads its speech with silence: trim it, so "the caller stopped" is when the voice stops.
-        var voiced = output.AsSpan(0, count);
+        ReadOnlySpan<short> voiced = narrow;
         var first = voiced.IndexOfAnyExceptInRange((short)-300, (short)300);
         var last = voiced.LastIndexOfAnyExceptInRange((short)-300, (short)300);
         voiced = first < 0 ? [] : voiced[first..(last + 1)];
@@ -540,14 +537,11 @@ public sealed class SimulatedCaller : IAsyncDisposable
         }
         using var recognizer = _recognizers.Rent();
         recognizer.ExpectPhrases(null);
-        using var up = new Resampler(Rate, 16000);
-        var wide = new short[up.MaxOutputLength(audio.Length) + 2048];
-        var count = up.Process(audio, wide);
-        count += up.Flush(wide.AsSpan(count));
+        var wide = PhoneLine.Resample(audio, Rate, 16000);
         recognizer.StartUtterance();
-        if (count > 0)
+        if (wide.Length > 0)
         {
-            recognizer.Feed(wide.AsSpan(0, count));
+            recognizer.Feed(wide);
         }
         var text = recognizer.FinishUtterance();
         return text.Length == 0 ? "(nothing recognized)" : text;

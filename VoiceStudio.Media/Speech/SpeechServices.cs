@@ -108,18 +108,8 @@ public sealed class PocketSphinxPool(PocketSphinxModel model) : IDisposable
     private static readonly Lazy<short[]> PrimingSpeech = new(() =>
     {
         using var speech = FliteSynthesizer.Shared.Synthesize("Hello. I would like to book an appointment for Tuesday, please.");
-        using var down = new Audio.Resampler(speech.SampleRate, 8000);
-        var narrow = new short[down.MaxOutputLength(speech.Length) + 1024];
-        var n = down.Process(speech.Samples, narrow);
-        n += down.Flush(narrow.AsSpan(n));
-        var codes = new byte[n];
-        Audio.MuLaw.Encode(narrow.AsSpan(0, n), codes);
-        Audio.MuLaw.Decode(codes, narrow.AsSpan(0, n));
-        using var up = new Audio.Resampler(8000, 16000);
-        var wide = new short[up.MaxOutputLength(n) + 1024];
-        var m = up.Process(narrow.AsSpan(0, n), wide);
-        m += up.Flush(wide.AsSpan(m));
-        return wide[..m];
+        var phone = Audio.PhoneLine.ThroughMuLaw(Audio.PhoneLine.Narrow(speech.Samples, speech.SampleRate));
+        return Audio.PhoneLine.Resample(phone, 8000, 16000);
     });
 
     private void Return(PocketSphinxDecoder decoder) => _idle.Add(decoder);

@@ -8,12 +8,9 @@ public static class PhoneAudio
     /// <summary>8 kHz μ-law codes of 16 kHz speech.</summary>
     public static byte[] MuLaw8k(ReadOnlySpan<short> speech16k)
     {
-        using var down = new Resampler(16000, 8000);
-        var narrow = new short[down.MaxOutputLength(speech16k.Length) + 4096];
-        var n = down.Process(speech16k, narrow);
-        n += down.Flush(narrow.AsSpan(n));
-        var codes = new byte[n];
-        MuLaw.Encode(narrow.AsSpan(0, n), codes);
+        var narrow = PhoneLine.Narrow(speech16k, 16000);
+        var codes = new byte[narrow.Length];
+        MuLaw.Encode(narrow, codes);
         return codes;
     }
 
@@ -27,13 +24,5 @@ public static class PhoneAudio
     }
 
     /// <summary>Narrowband audio brought back to 16 kHz (what a 16 kHz recognizer hears of a phone call).</summary>
-    public static short[] Wideband(ReadOnlySpan<short> speech16k)
-    {
-        var narrow = Narrowband(speech16k);
-        using var up = new Resampler(8000, 16000);
-        var wide = new short[up.MaxOutputLength(narrow.Length) + 4096];
-        var m = up.Process(narrow, wide);
-        m += up.Flush(wide.AsSpan(m));
-        return wide[..m];
-    }
+    public static short[] Wideband(ReadOnlySpan<short> speech16k) => PhoneLine.Resample(Narrowband(speech16k), 8000, 16000);
 }
