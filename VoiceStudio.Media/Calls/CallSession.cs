@@ -12,12 +12,21 @@ namespace VoiceStudio.Media.Calls;
 /// <summary>A message-oriented duplex connection to the provider (a WebSocket in production).</summary>
 public interface ICallTransport
 {
-    /// <summary>Receives one whole message into <paramref name="buffer"/>; returns its length, or -1 once closed.</summary>
-    ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken);
+    /// <summary>Receives one whole message into <paramref name="buffer"/>: its length and kind, or <see cref="TransportMessage.Closed"/>.</summary>
+    ValueTask<TransportMessage> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken);
 
-    ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken);
+    /// <summary>Sends one message: text (a JSON protocol message) or binary (raw audio, the browser protocol).</summary>
+    ValueTask SendAsync(ReadOnlyMemory<byte> message, bool binary, CancellationToken cancellationToken);
 
     ValueTask CloseAsync(string reason);
+}
+
+/// <summary>One received message: <see cref="Length"/> bytes, binary or text; a negative length once the transport closed.</summary>
+public readonly record struct TransportMessage(int Length, bool Binary = false)
+{
+    public static TransportMessage Closed => new(-1);
+
+    public bool IsClosed => Length < 0;
 }
 
 /// <summary>The agent's pipeline settings the session applies.</summary>
@@ -30,6 +39,11 @@ public sealed record CallSessionOptions
     /// <summary>Idle timeouts in a row after which the call is ended.</summary>
     public int MaxIdlePrompts { get; init; } = 2;
     public TimeSpan MaxCallDuration { get; init; } = TimeSpan.FromHours(2);
+    /// <summary>
+    /// Typed turns only (the browser test console's chat): no audio in or out, no recording, no idle timer; the
+    /// agent's replies are reported sentence by sentence without being synthesized.
+    /// </summary>
+    public bool TextOnly { get; init; }
     /// <summary>The clock that paces outbound audio (one per process).</summary>
     public MediaClock Clock { get; init; } = MediaClock.Shared;
 }
@@ -197,15 +211,15 @@ public sealed class CallSession : IDisposable, IPacedOutput
         var early = 0;
         while (true)
         {
-            var length = await _transport.ReceiveAsync(message, cancellationToken);
-            if (length < 0)
+            var received = await _transport.ReceiveAsync(message, cancellationToken);
+            if (received.IsClosed)
             {
                 return "the stream closed before it started";
             }
             InboundMessage parsed;
             try
             {
-                parsed = _serializer.Parse(message.AsSpan(0, length), audio);
+                parsed = _serializer.Parse(message.AsSpan(0, received.Length), received.Binary, audio);
             }
             catch (TelephonyProtocolException e)
             {
@@ -244,7 +258,7 @@ public sealed class CallSession : IDisposable, IPacedOutput
         _detector = new TurnDetector(_vad.Create(vadRate), _options.Vad);
         _toRecognizer = new Resampler(_rate, 16000);
         _outbound = new short[_rate * 10]; // grows when a reply is longer (Enqueue)
-        _recorder = CallRecorder.Start(_recordingPath(_stream), _rate);
+        _recorder = _options.TextOnly ? null : CallRecorder.Start(_recordingPath(_stream), _rate);
         _recognizer.ExpectPhrases(_conversation.ExpectedPhrases);
         _allowInterrupt = _conversation.AllowInterrupt;
         _observer.Started(_stream);
@@ -263,17 +277,18 @@ public sealed class CallSession : IDisposable, IPacedOutput
         var vadPcm = vadResampler is null ? [] : new short[vadResampler.MaxOutputLength(pcm.Length)];
         var preRoll = new short[16000 * 6 / 10]; // the last 0.6 s at 16 kHz, fed to the recognizer when speech starts
         var preRollEnd = 0L;
+        var ignoredMedia = 0;
         while (true)
         {
-            var length = await _transport.ReceiveAsync(message, cancellationToken);
-            if (length < 0)
+            var received = await _transport.ReceiveAsync(message, cancellationToken);
+            if (received.IsClosed)
             {
                 return "caller hung up";
             }
             InboundMessage parsed;
             try
             {
-                parsed = _serializer.Parse(message.AsSpan(0, length), audio);
+                parsed = _serializer.Parse(message.AsSpan(0, received.Length), received.Binary, audio);
             }
             catch (TelephonyProtocolException e)
             {
@@ -282,6 +297,12 @@ public sealed class CallSession : IDisposable, IPacedOutput
             }
             switch (parsed.Kind)
             {
+                case InboundKind.Media when _recorder is null:
+                    if (ignoredMedia++ == 0)
+                    {
+                        _logger.LogWarning("Ignored audio on text-only stream {StreamId}", _stream!.StreamId);
+                    }
+                    break;
                 case InboundKind.Media:
                     var samples = Decode(audio.AsSpan(0, parsed.AudioBytes), pcm);
                     _recorder!.WriteCaller(pcm.AsSpan(0, samples));
@@ -296,6 +317,9 @@ public sealed class CallSession : IDisposable, IPacedOutput
                     _idleCount = 0;
                     _observer.Dtmf(parsed.Digit, Now);
                     _inputs.Writer.TryWrite(new Input.Digit(parsed.Digit));
+                    break;
+                case InboundKind.Text:
+                    OnTyped(parsed.Text ?? "");
                     break;
                 case InboundKind.Mark:
                 case InboundKind.Cleared:
@@ -372,6 +396,19 @@ public sealed class CallSession : IDisposable, IPacedOutput
             _observer.UserSpoke(text, Now);
             _inputs.Writer.TryWrite(new Input.UserTurn(text, vadStop, sttFinal));
         }
+    }
+
+    /// <summary>A typed turn (browser test console): it cuts the agent off like speech would, then is the caller's turn.</summary>
+    private void OnTyped(string text)
+    {
+        if (!_options.TextOnly)
+        {
+            TryBargeIn(); // in a chat, a turn typed while the agent's reply is still arriving simply waits its turn
+        }
+        _lastActivity = Now;
+        _idleCount = 0;
+        _observer.UserSpoke(text, Now);
+        _inputs.Writer.TryWrite(new Input.UserTurn(text, Now, Now));
     }
 
     // ---------------------------------------------------------------- barge-in
@@ -533,6 +570,11 @@ public sealed class CallSession : IDisposable, IPacedOutput
 
     private async Task SynthesizeAsync(string sentence, CancellationToken cancellationToken)
     {
+        if (_options.TextOnly)
+        {
+            _observer.AgentSpoke(sentence, Now);
+            return;
+        }
         using var audio = await _tts.SynthesizeAsync(sentence, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
         if (_timing is { FirstAudio: null } timing)
@@ -654,7 +696,7 @@ public sealed class CallSession : IDisposable, IPacedOutput
             _wasSpeaking = true;
             _lastActivity = Now;
             var bytes = Encode(_frame, _encoded);
-            sending = Start(_serializer.Media(_encoded.AsSpan(0, bytes)));
+            sending = Start(_serializer.Media(_encoded.AsSpan(0, bytes)), _serializer.BinaryMedia);
             _recorder.WriteAgent(_frame, Math.Max(0, _recorder.CallerPosition));
             MeasureFirstFrame();
         }
@@ -668,9 +710,9 @@ public sealed class CallSession : IDisposable, IPacedOutput
     }
 
     /// <summary>Starts a send; true when it is still in flight (it then releases the send gate itself).</summary>
-    private bool Start(ReadOnlyMemory<byte> message)
+    private bool Start(ReadOnlyMemory<byte> message, bool binary = false)
     {
-        var pending = _transport.SendAsync(message, _ended.Token);
+        var pending = _transport.SendAsync(message, binary, _ended.Token);
         if (pending.IsCompleted)
         {
             Observe(pending);
@@ -763,7 +805,7 @@ public sealed class CallSession : IDisposable, IPacedOutput
         await _send.WaitAsync();
         try
         {
-            await _transport.SendAsync(write(_serializer), _ended.Token);
+            await _transport.SendAsync(write(_serializer), binary: false, _ended.Token);
         }
         catch (OperationCanceledException)
         {

@@ -155,6 +155,26 @@ public sealed class PocketSphinxPool(PocketSphinxModel model) : IDisposable
     }
 }
 
+/// <summary>The recognizer of a text-only call (typed turns): it expects phrases like any other and never hears audio.</summary>
+public sealed class NoAudioRecognizer : ISpeechRecognizer
+{
+    public void ExpectPhrases(IReadOnlyList<string>? phrases)
+    {
+    }
+
+    public void StartUtterance() => throw new InvalidOperationException("a text-only call has no audio to recognize");
+
+    public void Feed(ReadOnlySpan<short> samples16k) => throw new InvalidOperationException("a text-only call has no audio to recognize");
+
+    public string Partial() => "";
+
+    public string FinishUtterance() => "";
+
+    public void Dispose()
+    {
+    }
+}
+
 /// <summary>
 /// A recognizer whose decoder is fetched in the background: a call can start (and greet) at once even when the
 /// pool has to load a cold decoder, which is first needed when the caller starts speaking, seconds later.

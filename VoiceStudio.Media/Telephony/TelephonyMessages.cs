@@ -22,6 +22,8 @@ public enum InboundKind
     /// <summary>The provider cleared our queued audio (Vobiz clearedAudio).</summary>
     Cleared,
     Stop,
+    /// <summary>A typed turn (browser test console).</summary>
+    Text,
     /// <summary>An event this protocol does not define; log it and go on.</summary>
     Unknown,
 }
@@ -38,7 +40,7 @@ public sealed record StreamStart(
     int SampleRate);
 
 /// <summary>One parsed provider message. For <see cref="InboundKind.Media"/>, <see cref="AudioBytes"/> bytes were written to the caller's buffer.</summary>
-public readonly record struct InboundMessage(InboundKind Kind, int AudioBytes = 0, StreamStart? Start = null, char Digit = '\0', string? Name = null, string? Event = null);
+public readonly record struct InboundMessage(InboundKind Kind, int AudioBytes = 0, StreamStart? Start = null, char Digit = '\0', string? Name = null, string? Event = null, string? Text = null);
 
 /// <summary>A provider message that cannot be understood; <see cref="Exception.Message"/> says why.</summary>
 public sealed class TelephonyProtocolException(string message) : Exception(message);

@@ -33,6 +33,17 @@ public abstract class TelephonySerializer : IDisposable
     /// <summary>The largest media payload <see cref="Parse"/> can decode, for sizing the audio buffer.</summary>
     public static int MaxAudioBytes => Base64.GetMaxDecodedFromUtf8Length(MaxMessageBytes);
 
+    /// <summary>True when this protocol sends audio as binary messages (the browser) rather than JSON.</summary>
+    public virtual bool BinaryMedia => false;
+
+    /// <summary>Parses one received message, text (JSON) or binary.</summary>
+    public InboundMessage Parse(ReadOnlySpan<byte> message, bool binary, Span<byte> audio) =>
+        binary ? ParseBinary(message, audio) : Parse(message, audio);
+
+    /// <summary>A binary message: raw audio in the browser protocol; not part of any telephony provider's protocol.</summary>
+    protected virtual InboundMessage ParseBinary(ReadOnlySpan<byte> message, Span<byte> audio) =>
+        throw new TelephonyProtocolException($"binary message of {message.Length} bytes: {Provider} sends JSON text messages only");
+
     public InboundMessage Parse(ReadOnlySpan<byte> utf8Json, Span<byte> audio)
     {
         if (utf8Json.Length > MaxMessageBytes)
@@ -65,7 +76,7 @@ public abstract class TelephonySerializer : IDisposable
     /// Our audio to the caller, already in <see cref="Encoding"/> at <see cref="SampleRate"/>. The returned memory is
     /// valid until the next message is written.
     /// </summary>
-    public ReadOnlyMemory<byte> Media(ReadOnlySpan<byte> audio)
+    public virtual ReadOnlyMemory<byte> Media(ReadOnlySpan<byte> audio)
     {
         WriteMedia(Begin(), audio);
         return End();

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using VoiceStudio.Tests.Infrastructure;
 
 namespace VoiceStudio.Tests.App;
@@ -30,6 +31,7 @@ public sealed class AppFixture : IAsyncLifetime
         Environment["LOCAL_BASE_URL"] = url;
         Environment["VAD_MODEL_PATH"] = TestEnvironment.VadModel;
         Environment["ADMIN_PASSWORD"] = AdminPassword;
+        Environment["LOGIN_ATTEMPTS_PER_MINUTE"] = "1000"; // the suite signs in often; SignInTests checks the limit on an app of its own
 
         var migrate = await AppProcess.RunAsync(Environment, "migrate");
         Assert.True(migrate.ExitCode == 0, migrate.Stdout + migrate.Stderr);
@@ -47,6 +49,22 @@ public sealed class AppFixture : IAsyncLifetime
             ["ASPNETCORE_URLS"] = url,
         });
         await App.WaitUntilLiveAsync();
+    }
+
+    private string? _adminToken;
+
+    /// <summary>A bearer token for the seeded admin (signed in once per run).</summary>
+    public async Task<string> AdminTokenAsync()
+    {
+        if (_adminToken is null)
+        {
+            using var http = new HttpClient { BaseAddress = App.BaseUri };
+            var response = await http.PostAsJsonAsync("api/auth/login", new { username = "admin", password = AdminPassword });
+            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+            using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            _adminToken = body.RootElement.GetProperty("access_token").GetString();
+        }
+        return _adminToken!;
     }
 
     public async Task DisposeAsync()

@@ -108,6 +108,9 @@ public sealed class RunningAppTests(AppFixture fixture)
         });
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 720 } });
         await page.GotoAsync(fixture.App.BaseUri.ToString());
+        await page.FillAsync("#username", "admin"); // sent to the sign-in page first
+        await page.FillAsync("#password", AppFixture.AdminPassword);
+        await page.ClickAsync("button[type=submit]");
 
         var name = page.GetByTestId("agent-name").First;
         await Assertions.Expect(name).ToHaveTextAsync("demo");

@@ -135,20 +135,20 @@ public static class SessionBenchmark
 
         public void Send(string message) => _in.Writer.TryWrite(Encoding.UTF8.GetBytes(message));
 
-        public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+        public async ValueTask<TransportMessage> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
         {
             while (await _in.Reader.WaitToReadAsync(cancellationToken))
             {
                 if (_in.Reader.TryRead(out var message))
                 {
                     message.CopyTo(buffer);
-                    return message.Length;
+                    return new TransportMessage(message.Length);
                 }
             }
-            return -1;
+            return TransportMessage.Closed;
         }
 
-        public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+        public ValueTask SendAsync(ReadOnlyMemory<byte> message, bool binary, CancellationToken cancellationToken)
         {
             if (message.Span.IndexOf("\"media\""u8) >= 0)
             {

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
+using VoiceStudio.Media.Calls;
 using VoiceStudio.Media.Telephony;
 using VoiceStudio.Tests.Infrastructure;
 using VoiceStudio.Web.Features.Calls;
@@ -32,11 +33,11 @@ public sealed class WebSocketTransportTests : IAsyncLifetime
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
             var transport = new WebSocketTransport(socket, NullLogger.Instance, _frozen); // a second never passes
             var buffer = new byte[TelephonySerializer.MaxMessageBytes];
-            int length;
-            while ((length = await transport.ReceiveAsync(buffer, CancellationToken.None)) >= 0)
+            TransportMessage message;
+            while (!(message = await transport.ReceiveAsync(buffer, CancellationToken.None)).IsClosed)
             {
-                _received.Enqueue(Encoding.UTF8.GetString(buffer, 0, length));
-                await transport.SendAsync(Encoding.UTF8.GetBytes($"ack {length}"), CancellationToken.None);
+                _received.Enqueue(message.Binary ? $"binary {message.Length}" : Encoding.UTF8.GetString(buffer, 0, message.Length));
+                await transport.SendAsync(Encoding.UTF8.GetBytes($"ack {message.Length}"), message.Binary, CancellationToken.None);
             }
             _closed.TrySetResult(transport.ClosedBecause);
         });
@@ -59,6 +60,23 @@ public sealed class WebSocketTransportTests : IAsyncLifetime
         Assert.Equal(["{\"event\":\"media\"}"], _received);
         await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
         Assert.Null(await _closed.Task.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task Binary_messages_are_told_apart_from_text_both_ways()
+    {
+        using var client = new ClientWebSocket();
+        await client.ConnectAsync(_uri, CancellationToken.None);
+        await client.SendAsync(new byte[640], WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+        var reply = new byte[100];
+        var result = await client.ReceiveAsync(reply, CancellationToken.None);
+        Assert.Equal(WebSocketMessageType.Binary, result.MessageType);
+        Assert.Equal("ack 640", Encoding.UTF8.GetString(reply, 0, result.Count));
+        await client.SendAsync(Encoding.UTF8.GetBytes("{}"), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+        result = await client.ReceiveAsync(reply, CancellationToken.None);
+        Assert.Equal(WebSocketMessageType.Text, result.MessageType);
+        Assert.Equal(["binary 640", "{}"], _received);
+        await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
     }
 
     [Fact]

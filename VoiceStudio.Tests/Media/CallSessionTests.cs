@@ -10,6 +10,7 @@ using VoiceStudio.Media.Calls;
 using VoiceStudio.Media.Speech;
 using VoiceStudio.Media.Speech.Flite;
 using VoiceStudio.Media.Speech.PocketSphinx;
+using VoiceStudio.Media.Telephony.Browser;
 using VoiceStudio.Media.Telephony.Twilio;
 using VoiceStudio.Tests.Infrastructure;
 
@@ -159,6 +160,82 @@ public sealed class CallSessionTests(SpeechPool speech) : IDisposable
         Assert.Equal("caller idle", end.Reason);
         Assert.Equal([1], conversation.Idles);
         Assert.Equal(2, call.Observer.Idles);
+    }
+
+    [Fact]
+    public async Task A_browser_chat_runs_typed_turns_without_audio_or_recording()
+    {
+        var conversation = new ScriptedConversation();
+        var transport = new MemoryTransport();
+        var observer = new RecordingObserver();
+        using var session = new CallSession(new CallSessionOptions { TextOnly = true, UserIdleTimeout = TimeSpan.FromMilliseconds(100) },
+            new BrowserSerializer("ada"), transport, conversation, new NoAudioRecognizer(), new FliteTextToSpeech(), speech.Vad, observer,
+            stream => Path.Combine(_recordings, $"{stream.ProviderCallId}.wav"), NullLogger.Instance);
+        var run = Task.Run(() => session.RunAsync(CancellationToken.None));
+        Send(transport, """{"event":"start","parameters":{"caller_name":"Ada"}}""");
+        Send(transport, """{"event":"text","text":"  book an appointment "}""");
+        transport.SendBinary(new byte[640]); // audio on a chat is ignored, not fatal
+        Send(transport, """{"event":"dtmf","digit":"2"}""");
+        var end = await run.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal("done", end.Reason);
+        Assert.Null(end.Recording);
+        Assert.Equal("ada", session.Stream!.From);
+        Assert.Equal("Ada", session.Stream.Parameters["caller_name"]);
+        Assert.Equal(["book an appointment"], conversation.Heard);
+        Assert.Equal(['2'], conversation.Digits);
+        Assert.Equal(["Please say book, or hours.", "Which day?", "We are open nine to five."], observer.AgentLines);
+        Assert.Equal(0, observer.Idles); // no idle timer in a chat
+        var sent = await transport.FromSession.Reader.ReadAllAsync().ToListAsync();
+        Assert.DoesNotContain(sent, transport.Binary.ContainsKey);
+        Assert.Empty(Directory.Exists(_recordings) ? Directory.GetFiles(_recordings) : []);
+    }
+
+    [Fact]
+    public async Task A_browser_talk_call_streams_pcm16_at_16_khz_both_ways()
+    {
+        var conversation = new ScriptedConversation();
+        var transport = new MemoryTransport();
+        var observer = new RecordingObserver();
+        using var session = new CallSession(new CallSessionOptions(), new BrowserSerializer("ada"), transport, conversation,
+            speech.Pool.Rent(), new FliteTextToSpeech(), speech.Vad, observer,
+            stream => Path.Combine(_recordings, $"{stream.ProviderCallId}.wav"), NullLogger.Instance);
+        var run = Task.Run(() => session.RunAsync(CancellationToken.None));
+        Send(transport, """{"event":"start"}""");
+
+        using var utterance = FliteSynthesizer.Shared.Synthesize("book an appointment");
+        short[] spoken = [.. new short[16000 * 2], .. utterance.Samples, .. new short[16000 * 3 / 2]]; // the greeting plays first
+        for (var at = 0; at < spoken.Length; at += 320)
+        {
+            var frame = spoken.AsSpan(at, Math.Min(320, spoken.Length - at));
+            transport.SendBinary(System.Runtime.InteropServices.MemoryMarshal.AsBytes(frame).ToArray());
+            await Task.Delay(20);
+        }
+        await WaitUntilAsync(() => observer.AgentLines.Contains("Which day?"));
+        Send(transport, """{"event":"stop"}""");
+        var end = await run.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(["book an appointment"], conversation.Heard);
+        var sent = await transport.FromSession.Reader.ReadAllAsync().ToListAsync();
+        var audio = sent.Where(transport.Binary.ContainsKey).ToList();
+        Assert.True(audio.Count > 50, $"{audio.Count} audio frames");
+        Assert.All(audio, frame => Assert.Equal(640, frame.Length)); // 20 ms of PCM16 at 16 kHz
+        Assert.Contains(sent, m => !transport.Binary.ContainsKey(m) && Encoding.UTF8.GetString(m).Contains("\"event\":\"mark\"", StringComparison.Ordinal));
+        var (left, right) = Stereo(end.Recording!.Path);
+        Assert.True(Energy(left) > 0 && Energy(right) > 0, "both sides are in the 16 kHz recording");
+        Assert.Equal(16000, BitConverter.ToInt32(File.ReadAllBytes(end.Recording.Path), 24));
+    }
+
+    private static void Send(MemoryTransport transport, string json) => transport.ToSession.Writer.TryWrite(Encoding.UTF8.GetBytes(json));
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var until = DateTime.UtcNow.AddSeconds(15);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < until, "timed out");
+            await Task.Delay(50);
+        }
     }
 
     public void Dispose()
@@ -320,7 +397,10 @@ internal sealed class MemoryTransport : ICallTransport
     public Channel<byte[]> ToSession { get; } = Channel.CreateUnbounded<byte[]>();
     public Channel<byte[]> FromSession { get; } = Channel.CreateUnbounded<byte[]>();
 
-    public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    /// <summary>Messages sent as binary (the browser protocol's audio); all others are text.</summary>
+    public ConcurrentDictionary<byte[], bool> Binary { get; } = new(ReferenceEqualityComparer.Instance);
+
+    public async ValueTask<TransportMessage> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         while (await ToSession.Reader.WaitToReadAsync(cancellationToken))
         {
@@ -331,15 +411,26 @@ internal sealed class MemoryTransport : ICallTransport
                     continue; // a real socket closes or skips oversized frames; the session never sees them
                 }
                 message.CopyTo(buffer);
-                return message.Length;
+                return new TransportMessage(message.Length, Binary.ContainsKey(message));
             }
         }
-        return -1;
+        return TransportMessage.Closed;
     }
 
-    public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    public void SendBinary(byte[] message)
     {
-        FromSession.Writer.TryWrite(message.ToArray());
+        Binary[message] = true;
+        ToSession.Writer.TryWrite(message);
+    }
+
+    public ValueTask SendAsync(ReadOnlyMemory<byte> message, bool binary, CancellationToken cancellationToken)
+    {
+        var copy = message.ToArray();
+        if (binary)
+        {
+            Binary[copy] = true;
+        }
+        FromSession.Writer.TryWrite(copy);
         return ValueTask.CompletedTask;
     }
 

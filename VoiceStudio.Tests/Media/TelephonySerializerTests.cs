@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using VoiceStudio.Media.Telephony;
+using VoiceStudio.Media.Telephony.Browser;
 using VoiceStudio.Media.Telephony.Exotel;
 using VoiceStudio.Media.Telephony.Twilio;
 using VoiceStudio.Media.Telephony.Vobiz;
@@ -245,6 +246,44 @@ public sealed class TelephonySerializerTests
             default:
                 break; // unchanged
         }
+    }
+
+    [Fact]
+    public void Browser_messages_are_binary_audio_and_json_control()
+    {
+        using var browser = new BrowserSerializer("ada");
+        var buffer = new byte[TelephonySerializer.MaxAudioBytes];
+        var start = Parse(browser, """{"event":"start","parameters":{"caller_name":"Ada"}}""", buffer).Start!;
+        Assert.Equal((AudioEncoding.Pcm16, 16000, "ada"), (start.Encoding, start.SampleRate, start.From));
+        Assert.Equal("Ada", start.CustomParameters["caller_name"]);
+        Assert.True(browser.BinaryMedia);
+
+        var media = browser.Parse(Audio, binary: true, buffer);
+        Assert.Equal((InboundKind.Media, 160), (media.Kind, media.AudioBytes));
+        Assert.Equal(Audio, buffer.AsSpan(0, 160).ToArray());
+        Assert.Throws<TelephonyProtocolException>(() => browser.Parse(Audio.AsSpan(0, 159), binary: true, buffer)); // half a sample
+
+        var typed = Parse(browser, """{"event":"text","text":" tuesday please "}""", buffer);
+        Assert.Equal((InboundKind.Text, "tuesday please"), (typed.Kind, typed.Text));
+        Assert.Equal('#', Parse(browser, """{"event":"dtmf","digit":"#"}""", buffer).Digit);
+        Assert.Equal(InboundKind.Stop, Parse(browser, """{"event":"stop"}""", buffer).Kind);
+        Assert.Equal(InboundKind.Unknown, Parse(browser, """{"event":"wave"}""", buffer).Kind);
+        Assert.Throws<TelephonyProtocolException>(() => Parse(browser, """{"event":"text"}""", buffer));
+        Assert.Throws<TelephonyProtocolException>(() => Parse(browser, $$"""{"event":"text","text":"{{new string('a', 2001)}}"}""", buffer));
+
+        var frame = new byte[640];
+        frame[1] = 9;
+        Assert.Equal(frame, browser.Media(frame).ToArray()); // raw PCM, sent as a binary message
+        Assert.Equal("clear", Json(browser.Clear()).GetProperty("event").GetString());
+        Assert.Equal("played-1", Json(browser.Mark("played-1")).GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public void A_binary_message_on_a_telephony_socket_is_a_protocol_error()
+    {
+        using var twilio = new TwilioSerializer();
+        var problem = Assert.Throws<TelephonyProtocolException>(() => twilio.Parse(Audio, binary: true, new byte[TelephonySerializer.MaxAudioBytes]));
+        Assert.Contains("twilio sends JSON text messages only", problem.Message, StringComparison.Ordinal);
     }
 
     private static InboundMessage Parse(TelephonySerializer serializer, string message, byte[] buffer) =>

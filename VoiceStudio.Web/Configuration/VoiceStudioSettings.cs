@@ -60,4 +60,8 @@ public sealed class VoiceStudioSettings
     /// <summary>Seconds after which an instance that stopped refreshing its heartbeat counts as dead.</summary>
     [ConfigurationKeyName("INSTANCE_HEARTBEAT_TTL_SECONDS")]
     public int InstanceHeartbeatTtlSeconds { get; set; } = 15;
+
+    /// <summary>Sign-in attempts one address may make per minute (dashboard form and <c>/api/auth/login</c> together).</summary>
+    [ConfigurationKeyName("LOGIN_ATTEMPTS_PER_MINUTE")]
+    public int LoginAttemptsPerMinute { get; set; } = 10;
 }

@@ -44,6 +44,10 @@ public sealed class VoiceStudioSettingsValidator : IValidateOptions<VoiceStudioS
         {
             failures.Add("INSTANCE_HEARTBEAT_TTL_SECONDS must be 3 or more");
         }
+        if (options.LoginAttemptsPerMinute is < 1 or > 100_000)
+        {
+            failures.Add("LOGIN_ATTEMPTS_PER_MINUTE must be between 1 and 100000");
+        }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -12,6 +12,7 @@ using VoiceStudio.Media.Speech;
 using VoiceStudio.Media.Speech.PocketSphinx;
 using VoiceStudio.Web.Configuration;
 using VoiceStudio.Web.Features.Agents;
+using VoiceStudio.Web.Features.Auth;
 using VoiceStudio.Web.Features.Calls;
 using VoiceStudio.Web.Features.Database;
 using VoiceStudio.Web.Features.Demo;
@@ -51,7 +52,10 @@ public static class Extensions
                 options.User.RequireUniqueEmail = false;
             })
             .AddRoles<Role>()
-            .AddEntityFrameworkStores<VoiceStudioDbContext>();
+            .AddEntityFrameworkStores<VoiceStudioDbContext>()
+            .AddSignInManager()
+            .AddDefaultTokenProviders();
+        services.AddVoiceStudioAuth();
 
         services.AddSingleton<IConnectionMultiplexer>(sp =>
             ConnectionMultiplexer.Connect(ConnectionStrings.Redis(sp.GetRequiredService<IOptions<VoiceStudioSettings>>().Value.RedisUrl)));
@@ -97,13 +101,18 @@ public static class Extensions
                 ? Serilog.Events.LogEventLevel.Verbose
                 : Serilog.Events.LogEventLevel.Information);
         app.UseExceptionHandler();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
         app.UseAntiforgery();
 
         app.MapStaticAssets();
         app.MapHealthEndpoints();
         app.MapDemoTools();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        app.MapAuthEndpoints();
         app.MapMediaEndpoints();
+        app.MapBrowserEndpoints();
         app.MapInboundEndpoints();
         app.MapRazorComponents<Components.App>().AddInteractiveServerRenderMode();
 

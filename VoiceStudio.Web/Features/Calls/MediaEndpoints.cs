@@ -8,6 +8,7 @@ using VoiceStudio.Media.Calls;
 using VoiceStudio.Media.Flows;
 using VoiceStudio.Media.Speech;
 using VoiceStudio.Media.Telephony;
+using VoiceStudio.Media.Telephony.Browser;
 using VoiceStudio.Media.Telephony.Exotel;
 using VoiceStudio.Media.Telephony.Twilio;
 using VoiceStudio.Media.Telephony.Vobiz;
@@ -101,16 +102,25 @@ public sealed class CallHost(
 {
     public ILogger Logger => logger;
 
-    /// <summary>Runs one call on <paramref name="transport"/> to its end (the call row and events are written by then).</summary>
-    public async Task<CallEnd> RunAsync(ICallTransport transport, TelephonyProvider provider, int sampleRate, AgentRuntime agent, Guid? callId, CancellationToken aborted)
+    /// <summary>Runs one provider call on <paramref name="transport"/> to its end (the call row and events are written by then).</summary>
+    public Task<CallEnd> RunAsync(ICallTransport transport, TelephonyProvider provider, int sampleRate, AgentRuntime agent, Guid? callId, CancellationToken aborted) =>
+        RunCoreAsync(transport, MediaEndpoints.Serializer(provider, sampleRate), provider, agent, agent.Options, callId, writer => writer, aborted);
+
+    /// <summary>Runs one test call from the browser console (stored with <c>is_test</c>, reported live on the socket).</summary>
+    public Task<CallEnd> RunTestAsync(BrowserTransport transport, AgentRuntime agent, string user, bool textOnly, CancellationToken aborted) =>
+        RunCoreAsync(transport, new BrowserSerializer(user), TelephonyProvider.Browser, agent, agent.Options with { TextOnly = textOnly }, null,
+            writer => new BrowserEvents(writer, transport, agent.Definition.Name, textOnly), aborted);
+
+    private async Task<CallEnd> RunCoreAsync(ICallTransport transport, TelephonySerializer serializer, TelephonyProvider provider, AgentRuntime agent,
+        CallSessionOptions options, Guid? callId, Func<CallRecordWriter, ICallObserver> observe, CancellationToken aborted)
     {
         var writer = new CallRecordWriter(callId ?? Guid.CreateVersion7(), agent.Definition.Name, services);
         var conversation = new FlowConversation(agent.Definition, tools, clock);
-        using var serializer = MediaEndpoints.Serializer(provider, sampleRate);
-        using var recognizer = new DeferredRecognizer(recognizers.Rent);
+        using var owned = serializer;
+        using ISpeechRecognizer recognizer = options.TextOnly ? new NoAudioRecognizer() : new DeferredRecognizer(recognizers.Rent);
         var recordings = Path.GetFullPath(settings.Value.RecordingsDir);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping);
-        using var session = new CallSession(agent.Options, serializer, transport, conversation, recognizer, tts, vad, writer,
+        using var session = new CallSession(options, serializer, transport, conversation, recognizer, tts, vad, observe(writer),
             stream =>
             {
                 var day = clock.GetUtcNow();
@@ -175,6 +185,7 @@ public sealed class CallHost(
                 FromNumber = stream.From,
                 ToNumber = stream.To,
                 ContextVariables = JsonSerializer.Serialize(stream.Parameters),
+                IsTest = provider == TelephonyProvider.Browser,
                 CreatedAt = now,
                 UpdatedAt = now,
             };

@@ -21,27 +21,29 @@ public sealed class WebSocketTransport(WebSocket socket, ILogger logger, TimePro
     /// <summary>Why we closed the socket, when we did.</summary>
     public string? ClosedBecause { get; private set; }
 
-    public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    public async ValueTask<TransportMessage> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         await using var onCancel = cancellationToken.Register(() => _ = HangUpAsync());
         try
         {
             var length = 0;
+            var binary = false;
             while (true)
             {
                 if (length == buffer.Length)
                 {
                     await CloseAsync(WebSocketCloseStatus.MessageTooBig, $"message over {buffer.Length / 1024} KiB");
-                    return -1;
+                    return TransportMessage.Closed;
                 }
                 var result = await socket.ReceiveAsync(buffer[length..], CancellationToken.None);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     await CloseAsync(WebSocketCloseStatus.NormalClosure, null);
                     cancellationToken.ThrowIfCancellationRequested(); // the close answered our hang-up
-                    return -1;
+                    return TransportMessage.Closed;
                 }
+                binary = result.MessageType == WebSocketMessageType.Binary;
                 length += result.Count;
                 if (result.EndOfMessage)
                 {
@@ -51,15 +53,15 @@ public sealed class WebSocketTransport(WebSocket socket, ILogger logger, TimePro
             if (Flooding())
             {
                 await CloseAsync(WebSocketCloseStatus.PolicyViolation, $"more than {MaxMessagesPerSecond} messages a second");
-                return -1;
+                return TransportMessage.Closed;
             }
-            return length;
+            return new TransportMessage(length, binary);
         }
         catch (WebSocketException e)
         {
             cancellationToken.ThrowIfCancellationRequested();
             logger.LogInformation("Media socket lost: {Reason}", e.Message);
-            return -1;
+            return TransportMessage.Closed;
         }
     }
 
@@ -82,7 +84,7 @@ public sealed class WebSocketTransport(WebSocket socket, ILogger logger, TimePro
         }
     }
 
-    public async ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> message, bool binary, CancellationToken cancellationToken)
     {
         if (socket.State != WebSocketState.Open)
         {
@@ -90,7 +92,7 @@ public sealed class WebSocketTransport(WebSocket socket, ILogger logger, TimePro
         }
         try
         {
-            await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+            await socket.SendAsync(message, binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
         }
         catch (WebSocketException e)
         {
