@@ -10,14 +10,26 @@ public static class BenchmarkProgram
 {
     public static async Task<int> Main(string[] args)
     {
+        var vadDefault = Environment.GetEnvironmentVariable("VAD_MODEL_PATH") ?? ".local/models/silero_vad_v5.onnx";
+        if (args is ["bench", "overhead", .. var overhead])
+        {
+            var url = new Uri(Option(overhead, "--url") ?? "http://127.0.0.1:5080");
+            var pid = int.Parse(Option(overhead, "--pid") ?? throw new ArgumentException("--pid: the server's process id"), CultureInfo.InvariantCulture);
+            var database = Option(overhead, "--database-url") ?? Environment.GetEnvironmentVariable("DATABASE_URL")
+                ?? "postgres://voicestudio:voicestudio@127.0.0.1:5433/voicestudio";
+            Console.WriteLine(await OverheadBenchmark.RunAsync(url, pid, int.Parse(Option(overhead, "--calls") ?? "10", CultureInfo.InvariantCulture), database,
+                Option(overhead, "--vad") ?? vadDefault));
+            return 0;
+        }
         if (args is not ["bench", "sessions", .. var options])
         {
-            Console.Error.WriteLine("usage: dotnet VoiceStudio.Tests.dll bench sessions [--calls N] [--seconds S] [--embedded] [--vad PATH]");
+            Console.Error.WriteLine("usage: dotnet VoiceStudio.Tests.dll bench sessions [--calls N] [--seconds S] [--embedded] [--vad PATH]\n"
+                + "       dotnet VoiceStudio.Tests.dll bench overhead --pid SERVER_PID [--url URL] [--calls N] [--database-url URL] [--vad PATH]");
             return 2;
         }
         var calls = int.Parse(Option(options, "--calls") ?? "50", CultureInfo.InvariantCulture);
         var seconds = double.Parse(Option(options, "--seconds") ?? "30", CultureInfo.InvariantCulture);
-        var vad = Option(options, "--vad") ?? Environment.GetEnvironmentVariable("VAD_MODEL_PATH") ?? ".local/models/silero_vad_v5.onnx";
+        var vad = Option(options, "--vad") ?? vadDefault;
         var report = await SessionBenchmark.RunAsync(calls, TimeSpan.FromSeconds(seconds), options.Contains("--embedded"), vad);
         Console.WriteLine(report);
         return 0;
