@@ -21,6 +21,7 @@ public sealed class StartupValidationTests(AppFixture app)
         { "LOG_LEVEL", "loud", "LOG_LEVEL 'loud' is not a level" },
         { "PUBLIC_BASE_URL", "example.com", "PUBLIC_BASE_URL 'example.com' is not an absolute http(s) URL" },
         { "TELEPHONY_PROVIDER", "skype", "TELEPHONY_PROVIDER 'skype' is not a provider" },
+        { "LOGIN_ATTEMPTS_PER_MINUTE", "0", "LOGIN_ATTEMPTS_PER_MINUTE must be between 1 and 100000" },
     };
 
     [Theory]
