@@ -100,12 +100,7 @@ public sealed class RunningAppTests(AppFixture fixture)
     [Fact]
     public async Task The_agents_page_shows_the_seeded_demo_agent_in_the_browser()
     {
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = TestEnvironment.Chromium,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        });
+        await using var browser = await Screenshots.BrowserAsync();
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 720 } });
         await page.GotoAsync(fixture.App.BaseUri.ToString());
         await page.FillAsync("#username", "admin"); // sent to the sign-in page first
@@ -122,9 +117,21 @@ public sealed class RunningAppTests(AppFixture fixture)
     }
 }
 
-/// <summary>Screenshots taken by browser tests land in docs/screenshots for the README.</summary>
+/// <summary>Debian Chromium for the browser tests; screenshots they take land in docs/screenshots for the README.</summary>
 public static class Screenshots
 {
+    /// <summary>Headless Chromium with the flags this machine needs; disposing it also ends Playwright.</summary>
+    public static async Task<TestBrowser> BrowserAsync()
+    {
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = TestEnvironment.Chromium,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        });
+        return new TestBrowser(playwright, browser);
+    }
+
     public static string PathFor(string name)
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
@@ -135,5 +142,16 @@ public static class Screenshots
         var folder = Path.Combine(dir?.FullName ?? Path.GetTempPath(), "docs", "screenshots");
         Directory.CreateDirectory(folder);
         return Path.Combine(folder, name);
+    }
+}
+
+public sealed class TestBrowser(IPlaywright playwright, IBrowser browser) : IAsyncDisposable
+{
+    public Task<IPage> NewPageAsync(BrowserNewPageOptions options) => browser.NewPageAsync(options);
+
+    public async ValueTask DisposeAsync()
+    {
+        await browser.DisposeAsync();
+        playwright.Dispose();
     }
 }

@@ -86,12 +86,7 @@ public sealed class SignInTests(AppFixture fixture)
     [Fact]
     public async Task The_dashboard_sends_strangers_to_the_sign_in_page_and_back_after_signing_in()
     {
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = TestEnvironment.Chromium,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        });
+        await using var browser = await Screenshots.BrowserAsync();
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 720 } });
         await page.GotoAsync(fixture.App.BaseUri.ToString());
         await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/login\\?ReturnUrl=%2F$"));
