@@ -204,27 +204,39 @@ public sealed class CallSession : IDisposable, IPacedOutput
 
     // ---------------------------------------------------------------- receive loop
 
-    /// <summary>Null once the stream has started; otherwise why it never did.</summary>
-    private async Task<string?> ReceiveUntilStartAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The next message that parses (audio decoded into <see cref="_audio"/>), or null once the transport closed. A
+    /// message that does not parse is logged and skipped: bad input never ends a call.
+    /// </summary>
+    private async ValueTask<InboundMessage?> ReceiveNextAsync(CancellationToken cancellationToken)
     {
-        var (message, audio) = (_message, _audio);
-        var early = 0;
         while (true)
         {
-            var received = await _transport.ReceiveAsync(message, cancellationToken);
+            var received = await _transport.ReceiveAsync(_message, cancellationToken);
             if (received.IsClosed)
             {
-                return "the stream closed before it started";
+                return null;
             }
-            InboundMessage parsed;
             try
             {
-                parsed = _serializer.Parse(message.AsSpan(0, received.Length), received.Binary, audio);
+                return _serializer.Parse(_message.AsSpan(0, received.Length), received.Binary, _audio);
             }
             catch (TelephonyProtocolException e)
             {
-                _logger.LogWarning("Ignored a bad message before the stream started: {Reason}", e.Message);
-                continue;
+                _logger.LogWarning("Ignored a bad message on stream {StreamId}: {Reason}", _stream?.StreamId ?? "(not started)", e.Message);
+            }
+        }
+    }
+
+    /// <summary>Null once the stream has started; otherwise why it never did.</summary>
+    private async Task<string?> ReceiveUntilStartAsync(CancellationToken cancellationToken)
+    {
+        var early = 0;
+        while (true)
+        {
+            if (await ReceiveNextAsync(cancellationToken) is not { } parsed)
+            {
+                return "the stream closed before it started";
             }
             if (parsed.Kind == InboundKind.Start)
             {
@@ -269,7 +281,7 @@ public sealed class CallSession : IDisposable, IPacedOutput
 
     private async Task<string> ReceiveAsync(CancellationToken cancellationToken)
     {
-        var (message, audio) = (_message, _audio);
+        var audio = _audio;
         var pcm = new short[TelephonySerializer.MaxAudioBytes];
         var wide = new short[_toRecognizer!.MaxOutputLength(pcm.Length)];
         // Only a 24 kHz stream needs its audio brought to a VAD rate.
@@ -280,20 +292,9 @@ public sealed class CallSession : IDisposable, IPacedOutput
         var ignoredMedia = 0;
         while (true)
         {
-            var received = await _transport.ReceiveAsync(message, cancellationToken);
-            if (received.IsClosed)
+            if (await ReceiveNextAsync(cancellationToken) is not { } parsed)
             {
                 return "caller hung up";
-            }
-            InboundMessage parsed;
-            try
-            {
-                parsed = _serializer.Parse(message.AsSpan(0, received.Length), received.Binary, audio);
-            }
-            catch (TelephonyProtocolException e)
-            {
-                _logger.LogWarning("Ignored a bad message on stream {StreamId}: {Reason}", _stream!.StreamId, e.Message);
-                continue;
             }
             switch (parsed.Kind)
             {
