@@ -16,6 +16,7 @@ using VoiceStudio.Web.Features.Auth;
 using VoiceStudio.Web.Features.Calls;
 using VoiceStudio.Web.Features.Database;
 using VoiceStudio.Web.Features.Demo;
+using VoiceStudio.Web.Features.Flows;
 using VoiceStudio.Web.Features.Health;
 using VoiceStudio.Web.Features.Instances;
 using VoiceStudio.Web.Features.Jobs;
@@ -111,6 +112,7 @@ public static class Extensions
         app.MapDemoTools();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.MapAuthEndpoints();
+        app.MapFlowEndpoints();
         app.MapMediaEndpoints();
         app.MapBrowserEndpoints();
         app.MapInboundEndpoints();

@@ -173,6 +173,7 @@ public static class DemoFlow
 {
     public static IEnumerable<FlowNode> Nodes(IReadOnlyDictionary<string, Tool> tools, DateTimeOffset now)
     {
+        var order = 0;
         FlowNode Node(string key, FlowNodeType type, double x, double y, object config, bool initial = false, bool terminal = false) => new()
         {
             Id = Guid.CreateVersion7(),
@@ -184,7 +185,8 @@ public static class DemoFlow
             PositionY = y,
             Config = JsonSerializer.Serialize(config),
             BuiltinTools = terminal ? ["end_call"] : [],
-            CreatedAt = now,
+            // a microsecond apart: nodes are listed in creation order
+            CreatedAt = now.AddTicks(order++ * TimeSpan.TicksPerMicrosecond),
             UpdatedAt = now,
         };
 
@@ -256,17 +258,6 @@ public static class DemoFlow
         "linda", "lisa", "mark", "mary", "michael", "nancy", "olivia", "paul", "peter", "rachel", "robert", "sarah", "susan", "thomas", "william",
     ];
 
-    /// <summary>The flow as stored in a flow version: the nodes without ids and timestamps.</summary>
-    public static string Definition(IEnumerable<FlowNode> nodes) => JsonSerializer.Serialize(nodes.Select(n => new
-    {
-        node_key = n.NodeKey,
-        type = EnumNames.Of(n.Type),
-        is_initial = n.IsInitial,
-        is_terminal = n.IsTerminal,
-        is_global = n.IsGlobal,
-        builtin_tools = n.BuiltinTools,
-        allow_interrupt = n.AllowInterrupt,
-        position = new { x = n.PositionX, y = n.PositionY },
-        config = JsonDocument.Parse(n.Config).RootElement,
-    }));
+    /// <summary>The flow as stored in a flow version.</summary>
+    public static string Definition(IEnumerable<FlowNode> nodes) => Flows.FlowDocument.Write(nodes).ToJsonString();
 }
