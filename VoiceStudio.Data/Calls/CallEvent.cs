@@ -37,6 +37,8 @@ public static class CallEventTypes
     public const string Warning = "warning";
     public const string Error = "error";
     public const string Transfer = "transfer";
+    public const string LlmResponse = "llm_response";
+    public const string LlmError = "llm_error";
     public const string SupervisorListen = "supervisor_listen";
     public const string SupervisorWhisper = "supervisor_whisper";
     public const string SupervisorSay = "supervisor_say";
@@ -49,7 +51,7 @@ public static class CallEventTypes
         CallStarted, CallConnected, CallDisconnected, CallCompleted, CallFailed,
         UserSpoke, AgentSpoke, Interruption, ToolCalled, ToolResult,
         NodeEntered, NodeTransition, Dtmf, UserIdle, TurnLatency, GreetingLatency,
-        RecordingSaved, RecordingDeleted, Warning, Error, Transfer,
+        RecordingSaved, RecordingDeleted, Warning, Error, Transfer, LlmResponse, LlmError,
         SupervisorListen, SupervisorWhisper, SupervisorSay, SupervisorTakeOver, SupervisorHandBack, SupervisorEndCall,
     ];
 }

@@ -671,7 +671,7 @@ namespace VoiceStudio.Data.Migrations
 
                     b.ToTable("call_events", null, t =>
                         {
-                            t.HasCheckConstraint("ck_call_events_type", "type IN ('call_started', 'call_connected', 'call_disconnected', 'call_completed', 'call_failed', 'user_spoke', 'agent_spoke', 'interruption', 'tool_called', 'tool_result', 'node_entered', 'node_transition', 'dtmf', 'user_idle', 'turn_latency', 'greeting_latency', 'recording_saved', 'recording_deleted', 'warning', 'error', 'transfer', 'supervisor_listen', 'supervisor_whisper', 'supervisor_say', 'supervisor_take_over', 'supervisor_hand_back', 'supervisor_end_call')");
+                            t.HasCheckConstraint("ck_call_events_type", "type IN ('call_started', 'call_connected', 'call_disconnected', 'call_completed', 'call_failed', 'user_spoke', 'agent_spoke', 'interruption', 'tool_called', 'tool_result', 'node_entered', 'node_transition', 'dtmf', 'user_idle', 'turn_latency', 'greeting_latency', 'recording_saved', 'recording_deleted', 'warning', 'error', 'transfer', 'llm_response', 'llm_error', 'supervisor_listen', 'supervisor_whisper', 'supervisor_say', 'supervisor_take_over', 'supervisor_hand_back', 'supervisor_end_call')");
                         });
                 });
 

@@ -24,7 +24,7 @@ public sealed record CallContext
 /// <see cref="MaxAutomaticTransitions"/> nodes entered without the caller, at most <see cref="MaxToolRounds"/> tool calls.
 /// Never concurrent (the engine calls it from one worker), so it keeps its state in plain fields.
 /// </summary>
-public sealed class FlowConversation : IConversation
+public sealed partial class FlowConversation : IConversation
 {
     public const int MaxAutomaticTransitions = 10;
     public const int MaxToolRounds = 5;
@@ -43,11 +43,13 @@ public sealed class FlowConversation : IConversation
     private string _digits = "";
     private int _toolRounds;
 
-    public FlowConversation(AgentDefinition agent, IToolInvoker tools, TimeProvider? clock = null)
+    /// <param name="chat">The model client; by default the shared client for the agent's <see cref="AgentDefinition.Llm"/> settings.</param>
+    public FlowConversation(AgentDefinition agent, IToolInvoker tools, TimeProvider? clock = null, Microsoft.Extensions.AI.IChatClient? chat = null)
     {
         _agent = agent;
         _tools = tools;
         _clock = clock ?? TimeProvider.System;
+        _chat = chat ?? (agent.Llm is { } llm ? Llm.LlmClients.For(llm) : null);
         foreach (var (name, value) in agent.Variables)
         {
             _variables[name] = value;
@@ -103,12 +105,29 @@ public sealed class FlowConversation : IConversation
                 yield return output;
             }
             yield return new Say(greeting);
+            _history.Add(new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.Assistant, greeting));
         }
         var results = await Task.WhenAll(running);
         for (var i = 0; i < preCall.Count; i++)
         {
             yield return ToolTrace(preCall[i], results[i], null);
             Store(results[i], new Dictionary<string, string>());
+        }
+        if (_agent.Flow is null && _chat is not null)
+        {
+            // A freeform agent: one prompt, its tools, end_call. With a greeting it listens first; without, the model opens.
+            var freeform = FreeformNode();
+            _current = freeform;
+            _talking = freeform;
+            yield return Traced("node_entered", ("node", freeform.Key), ("type", "conversation"));
+            if (string.IsNullOrWhiteSpace(_agent.Greeting))
+            {
+                await foreach (var output in RespondAndMoveAsync(freeform, cancellationToken))
+                {
+                    yield return output;
+                }
+            }
+            yield break;
         }
         if (_agent.Flow?.Initial is not { } initial)
         {
@@ -126,10 +145,18 @@ public sealed class FlowConversation : IConversation
     }
 
     public IAsyncEnumerable<ConversationOutput> UserSpokeAsync(string text, CancellationToken cancellationToken) =>
-        AnswerAsync(text, null, cancellationToken);
+        _talking is not null ? TalkAsync(text, null, cancellationToken) : AnswerAsync(text, null, cancellationToken);
 
     public async IAsyncEnumerable<ConversationOutput> DtmfAsync(char digit, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        if (_talking is not null)
+        {
+            await foreach (var output in TalkAsync($"(the caller pressed the key {digit})", digit, cancellationToken))
+            {
+                yield return output;
+            }
+            yield break;
+        }
         if (_waiting is not { } ask)
         {
             yield break;
@@ -162,6 +189,17 @@ public sealed class FlowConversation : IConversation
 
     public async IAsyncEnumerable<ConversationOutput> UserIdleAsync(int times, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        if (_talking is { } talking)
+        {
+            _toolRounds = 0;
+            _history.Add(new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.System,
+                $"The caller has said nothing for a while ({times} time{(times == 1 ? "" : "s")} in a row). Check briefly whether they are still there."));
+            await foreach (var output in RespondAndMoveAsync(talking, cancellationToken))
+            {
+                yield return output;
+            }
+            yield break;
+        }
         if (_waiting is not { } ask)
         {
             yield break;
@@ -192,7 +230,17 @@ public sealed class FlowConversation : IConversation
         }
     }
 
-    public void Interrupted(string spoken) => LastInterruptedAt = spoken;
+    public void Interrupted(string spoken)
+    {
+        LastInterruptedAt = spoken;
+        if (_lastReply is { } reply)
+        {
+            // The model is told what the caller actually heard, not what it wrote.
+            var heard = spoken.Trim().Length > 0 ? $"{spoken.Trim()} [cut off here: the caller interrupted]" : "[the caller interrupted before hearing any of this reply]";
+            reply.Contents = [new Microsoft.Extensions.AI.TextContent(heard), .. reply.Contents.Where(c => c is not Microsoft.Extensions.AI.TextContent)];
+            _lastReply = null;
+        }
+    }
 
     /// <summary>What the agent had said when the caller last cut it off.</summary>
     public string? LastInterruptedAt { get; private set; }
@@ -316,6 +364,7 @@ public sealed class FlowConversation : IConversation
             }
             _current = node;
             _waiting = null;
+            _talking = null;
             ExpectedPhrases = null;
             yield return Traced("node_entered", ("node", node.Key), ("type", TypeName(node)));
             await foreach (var output in ActionsAsync(node, node.PreActions, cancellationToken))
@@ -401,17 +450,38 @@ public sealed class FlowConversation : IConversation
                     }
                     yield return new HangUp("agent ended the call");
                     yield break;
-                case ConversationNode:
+                case ConversationNode talk when _chat is null:
                     yield return Traced("error", ("message", "conversation nodes need a language model, which is not configured for this agent"), ("node", node.Key));
                     yield return new Say("Sorry, I cannot help with that on this line.");
                     yield return new HangUp("conversation node without a language model");
                     yield break;
+                case ConversationNode talk:
+                    _finished = false;
+                    await foreach (var output in EnterConversationAsync(talk, cancellationToken))
+                    {
+                        yield return output;
+                    }
+                    if (_finished)
+                    {
+                        yield break;
+                    }
+                    if (_goTo is { } target)
+                    {
+                        _goTo = null;
+                        next = target;
+                        reason = _goReason;
+                    }
+                    else
+                    {
+                        _talking = talk; // the model has spoken; the caller's turn
+                    }
+                    break;
             }
             foreach (var output in Drain())
             {
                 yield return output;
             }
-            if (_waiting is not null)
+            if (_waiting is not null || _talking is not null)
             {
                 yield break;
             }

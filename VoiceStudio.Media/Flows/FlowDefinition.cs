@@ -17,6 +17,10 @@ public sealed record AgentDefinition
     /// <summary>Every tool the agent or its nodes refer to, by id.</summary>
     public IReadOnlyDictionary<Guid, ToolDefinition> Tools { get; init; } = new Dictionary<Guid, ToolDefinition>();
     public IReadOnlyList<Guid> PreCallToolIds { get; init; } = [];
+    /// <summary>The tools a freeform agent offers its model.</summary>
+    public IReadOnlyList<Guid> ToolIds { get; init; } = [];
+    /// <summary>The agent's language model; null when it has none (deterministic nodes only).</summary>
+    public Llm.LlmSettings? Llm { get; init; }
     /// <summary>Null for a freeform agent (one prompt, driven by the LLM).</summary>
     public FlowDefinition? Flow { get; init; }
     public int? FlowVersion { get; init; }
@@ -147,6 +151,10 @@ public sealed record ConversationNode : FlowNode
     public IReadOnlyList<Guid> ToolIds { get; init; } = [];
     public IReadOnlyList<string> BuiltinTools { get; init; } = [];
     public ContextStrategy Context { get; init; } = ContextStrategy.Append;
+    /// <summary>Whether the model speaks as soon as the node is entered (otherwise it waits for the caller).</summary>
+    public bool RespondImmediately { get; init; } = true;
+    /// <summary>Where transfer_call sends the caller; empty lets the model give the number.</summary>
+    public string? TransferNumber { get; init; }
 
     public override IEnumerable<(string Field, string Target)> Edges =>
         Functions.Select((f, n) => ($"functions[{n}].next_node_key", f.Next)).Where(e => !string.IsNullOrEmpty(e.Next))!;

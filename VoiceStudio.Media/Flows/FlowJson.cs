@@ -97,6 +97,8 @@ public static class FlowJson
                     "reset_with_summary" => ContextStrategy.ResetWithSummary,
                     var other => throw reader.Error("config.context_strategy", $"'{other}' is not append, reset or reset_with_summary"),
                 },
+                RespondImmediately = reader.Bool(config, "respond_immediately") ?? true,
+                TransferNumber = reader.String(config, "transfer_number"),
             },
             _ => throw reader.Error("type", $"'{stored.Type}' is not a node type (conversation, say, ask, tool, condition, transfer, end)"),
         };
@@ -152,6 +154,13 @@ public static class FlowJson
             }
             throw Error(path ?? $"config.{name}", "must be a string");
         }
+
+        public bool? Bool(JsonObject o, string name) => o[name] switch
+        {
+            null => null,
+            JsonValue v when v.TryGetValue<bool>(out var b) => b,
+            _ => throw Error($"config.{name}", "must be true or false"),
+        };
 
         public int? Int(JsonObject o, string name, string? path = null)
         {

@@ -7,6 +7,7 @@ using VoiceStudio.Data.Tools;
 using VoiceStudio.Media.Audio.Vad;
 using VoiceStudio.Media.Calls;
 using VoiceStudio.Media.Flows;
+using VoiceStudio.Media.Llm;
 using FlowNode = VoiceStudio.Data.Agents.FlowNode;
 
 namespace VoiceStudio.Web.Features.Agents;
@@ -15,7 +16,7 @@ namespace VoiceStudio.Web.Features.Agents;
 public sealed record AgentRuntime(Data.Agents.Agent Row, AgentDefinition Definition, CallSessionOptions Options, Guid? FlowVersionId, string? FlowError);
 
 /// <summary>Loads agents from the database into the plain records the flow runtime and the call engine use.</summary>
-public sealed class AgentRuntimeLoader(IDbContextFactory<VoiceStudioDbContext> dbFactory, ILogger<AgentRuntimeLoader> logger)
+public sealed class AgentRuntimeLoader(IDbContextFactory<VoiceStudioDbContext> dbFactory, IConfiguration configuration, ILogger<AgentRuntimeLoader> logger)
 {
     public async Task<AgentRuntime?> LoadAsync(string name, CancellationToken cancellationToken)
     {
@@ -52,9 +53,91 @@ public sealed class AgentRuntimeLoader(IDbContextFactory<VoiceStudioDbContext> d
             Variables = ParseVariables(agent.ContextVariables),
             Tools = tools.ToDictionary(t => t.Id, ToDefinition),
             PreCallToolIds = agent.PreCallToolIds,
+            ToolIds = agent.ToolIds,
             Flow = flow,
+            Llm = LlmSettingsOf(agent, name => configuration[name], out var llmError),
         };
+        if (llmError is not null)
+        {
+            logger.LogWarning("Agent {Agent} has no usable language model: {Problem}", agent.Name, llmError);
+        }
         return new AgentRuntime(agent, definition, PipelineOptions(agent.PipelineSettings, flow), version, flowError);
+    }
+
+    /// <summary>Where each named OpenAI-compatible provider lives when the agent gives no base URL.</summary>
+    public static readonly IReadOnlyDictionary<string, Uri?> LlmProviders = new Dictionary<string, Uri?>(StringComparer.Ordinal)
+    {
+        ["openai"] = LlmSettings.OpenAiBaseUrl,
+        ["groq"] = new("https://api.groq.com/openai/v1/"),
+        ["together"] = new("https://api.together.xyz/v1/"),
+        ["ollama"] = new("http://127.0.0.1:11434/v1/"),
+        ["azure_openai"] = null,
+        ["vllm"] = null,
+        ["llamacpp"] = null,
+        ["openai_compatible"] = null,
+    };
+
+    /// <summary>
+    /// The agent's model settings: <c>llm_provider</c> and <c>llm_model</c> on the agent, the rest under
+    /// <c>provider_settings.llm</c> (base_url, api_key or api_key_env, first_token_timeout_secs, reply_timeout_secs,
+    /// fallback_line). Without an api_key the key comes from the variable api_key_env names, or PROVIDER_API_KEY.
+    /// Null (with the reason) when the agent has no model or its settings cannot work.
+    /// </summary>
+    public static LlmSettings? LlmSettingsOf(Data.Agents.Agent agent, Func<string, string?> environment, out string? problem)
+    {
+        problem = null;
+        if (string.IsNullOrWhiteSpace(agent.LlmProvider))
+        {
+            return null;
+        }
+        if (!LlmProviders.TryGetValue(agent.LlmProvider, out var defaultUrl))
+        {
+            problem = $"llm_provider '{agent.LlmProvider}' is not one of {string.Join(", ", LlmProviders.Keys)}";
+            return null;
+        }
+        if (string.IsNullOrWhiteSpace(agent.LlmModel))
+        {
+            problem = "llm_model is empty";
+            return null;
+        }
+        JsonObject llm;
+        try
+        {
+            llm = JsonNode.Parse(string.IsNullOrWhiteSpace(agent.ProviderSettings) ? "{}" : agent.ProviderSettings)?["llm"] as JsonObject ?? [];
+        }
+        catch (JsonException)
+        {
+            llm = [];
+        }
+        string? Text(string name) => llm[name] is JsonValue v && v.TryGetValue<string>(out var s) && s.Length > 0 ? s : null;
+        double? Seconds(string name) => llm[name] is JsonValue v && v.TryGetValue<double>(out var d) && d > 0 ? Math.Min(d, 300) : null;
+        var baseUrl = defaultUrl;
+        if (Text("base_url") is { } configured)
+        {
+            if (!Uri.TryCreate(configured.EndsWith('/') ? configured : configured + "/", UriKind.Absolute, out var parsed) || parsed.Scheme is not ("http" or "https"))
+            {
+                problem = $"provider_settings.llm.base_url '{configured}' is not an http or https URL";
+                return null;
+            }
+            baseUrl = parsed;
+        }
+        if (baseUrl is null)
+        {
+            problem = $"llm_provider '{agent.LlmProvider}' needs provider_settings.llm.base_url";
+            return null;
+        }
+        var key = Text("api_key") ?? environment(Text("api_key_env") ?? $"{agent.LlmProvider.ToUpperInvariant()}_API_KEY") ?? "";
+        var defaults = new LlmSettings { Model = agent.LlmModel };
+        return defaults with
+        {
+            BaseUrl = baseUrl,
+            ApiKey = key,
+            Temperature = agent.LlmTemperature,
+            MaxTokens = agent.LlmMaxTokens,
+            FirstTokenTimeout = Seconds("first_token_timeout_secs") is { } first ? TimeSpan.FromSeconds(first) : defaults.FirstTokenTimeout,
+            ReplyTimeout = Seconds("reply_timeout_secs") is { } whole ? TimeSpan.FromSeconds(whole) : defaults.ReplyTimeout,
+            FallbackLine = Text("fallback_line") ?? defaults.FallbackLine,
+        };
     }
 
     public static StoredNode ToStored(FlowNode node) => new()

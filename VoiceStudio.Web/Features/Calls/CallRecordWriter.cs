@@ -120,9 +120,21 @@ public sealed class CallRecordWriter : ICallObserver
 
     public void GreetingMeasured(double firstAudioMs) => Event(CallEventTypes.GreetingLatency, new { first_audio_ms = Math.Round(firstAudioMs, 1) });
 
-    public void Traced(Trace trace) =>
+    public void Traced(Trace trace)
+    {
+        if (trace.Type == CallEventTypes.LlmResponse)
+        {
+            _llmRequests++;
+            _llmInputTokens += trace.Data.GetValueOrDefault("input_tokens") is long input ? input : 0;
+            _llmOutputTokens += trace.Data.GetValueOrDefault("output_tokens") is long output ? output : 0;
+        }
         Event(CallEventTypes.All.Contains(trace.Type) ? trace.Type : CallEventTypes.Warning,
             CallEventTypes.All.Contains(trace.Type) ? trace.Data : new Dictionary<string, object?> { ["unknown_trace"] = trace.Type, ["data"] = trace.Data });
+    }
+
+    private int _llmRequests;
+    private long _llmInputTokens;
+    private long _llmOutputTokens;
 
     public void Ended(CallEnd end)
     {
@@ -144,6 +156,14 @@ public sealed class CallRecordWriter : ICallObserver
             call.EndReason = end.Reason;
             call.RecordingPath = end.Recording is { } r ? Relative(r.Path) : call.RecordingPath;
             call.UpdatedAt = now;
+            if (_llmRequests > 0)
+            {
+                var usage = System.Text.Json.Nodes.JsonNode.Parse(call.Usage) as System.Text.Json.Nodes.JsonObject ?? [];
+                usage["llm_requests"] = _llmRequests;
+                usage["llm_input_tokens"] = _llmInputTokens;
+                usage["llm_output_tokens"] = _llmOutputTokens;
+                call.Usage = usage.ToJsonString();
+            }
             await db.SaveChangesAsync();
             await _activeCalls.RemoveAsync(_callId);
             if (end.Recording is { } saved)
