@@ -104,6 +104,24 @@ public sealed class SimulatedCallTests(AppFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task The_demo_menu_works_by_keypad_through_the_real_server()
+    {
+        using var recognizers = new VoiceStudio.Media.Speech.PocketSphinxPool(VoiceStudio.Media.Speech.PocketSphinx.PocketSphinxModel.EnglishUs);
+        using var http = new HttpClient();
+        var result = await SimulatedCaller.RunAsync(fixture.App.BaseUri, "twilio", "demo", CallerScript.Parse("wait; dtmf 2; wait 20"),
+            new SimulatedCallerOptions { MaxCallDuration = TimeSpan.FromSeconds(60) }, recognizers, http, CancellationToken.None);
+        var callId = Guid.Parse(result.CallId!);
+        await using var db = fixture.Database.NewContext();
+        var call = await ConsoleClient.WaitForEndAsync(db, callId);
+        Assert.Equal("agent ended the call", call.EndReason);
+        var events = await db.CallEvents.AsNoTracking().Where(e => e.CallId == callId).OrderBy(e => e.Id).ToListAsync();
+        Assert.Equal("2", JsonDocument.Parse(events.Single(e => e.Type == CallEventTypes.Dtmf).Data).RootElement.GetProperty("digit").GetString());
+        Assert.Equal(["main_menu", "opening_hours", "goodbye"],
+            events.Where(e => e.Type == CallEventTypes.NodeEntered).Select(e => JsonDocument.Parse(e.Data).RootElement.GetProperty("node").GetString()));
+        Assert.Contains("Monday to Friday", call.Transcript, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// One booking call. Flite's voice is random sample by sample, so a word now and then is not recognized (the
     /// agent then re-prompts and the script falls out of step): the call is placed again, at most three times.

@@ -21,9 +21,16 @@ public static class BenchmarkProgram
                 Option(overhead, "--vad") ?? vadDefault));
             return 0;
         }
+        if (args is ["bench", "flow", .. var flow])
+        {
+            Console.WriteLine(await FlowBenchmark.RunAsync(int.Parse(Option(flow, "--turns") ?? "20000", CultureInfo.InvariantCulture),
+                int.Parse(Option(flow, "--replies") ?? "60", CultureInfo.InvariantCulture), Option(flow, "--vad") ?? vadDefault));
+            return 0;
+        }
         if (args is not ["bench", "sessions", .. var options])
         {
             Console.Error.WriteLine("usage: dotnet VoiceStudio.Tests.dll bench sessions [--calls N] [--seconds S] [--embedded] [--vad PATH]\n"
+                + "       dotnet VoiceStudio.Tests.dll bench flow [--turns N] [--replies N] [--vad PATH]\n"
                 + "       dotnet VoiceStudio.Tests.dll bench overhead --pid SERVER_PID [--url URL] [--calls N] [--database-url URL] [--vad PATH]");
             return 2;
         }
