@@ -140,6 +140,31 @@ public static class FlowValidator
             case TransferNode transfer when string.IsNullOrWhiteSpace(transfer.Number):
                 problems.Add(new FlowProblem(node.Key, "config.number", "a transfer node needs a number"));
                 break;
+            case ConversationNode conversation:
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var (function, i) in conversation.Functions.Select((f, i) => (f, i)))
+                {
+                    if (!IsFunctionName(function.Name))
+                    {
+                        problems.Add(new FlowProblem(node.Key, $"functions[{i}].name", $"'{function.Name}' is not a function name: 1 to 64 letters, digits, '_' or '-'"));
+                    }
+                    else if (function.Name is "end_call" or "transfer_call" || !seen.Add(function.Name))
+                    {
+                        problems.Add(new FlowProblem(node.Key, $"functions[{i}].name", $"another function of this node is already called '{function.Name}'"));
+                    }
+                    if (function.Parameters is { } parameters && !parameters.TrimStart().StartsWith('{'))
+                    {
+                        problems.Add(new FlowProblem(node.Key, $"functions[{i}].parameters", "must be a JSON Schema object"));
+                    }
+                }
+                foreach (var (builtin, i) in conversation.BuiltinTools.Select((b, i) => (b, i)))
+                {
+                    if (builtin is not ("end_call" or "transfer_call"))
+                    {
+                        problems.Add(new FlowProblem(node.Key, $"builtin_tools[{i}]", $"'{builtin}' is not a builtin tool (end_call, transfer_call)"));
+                    }
+                }
+                break;
             case ConditionNode condition when condition.Branches.Count == 0:
                 problems.Add(new FlowProblem(node.Key, "config.branches", "a condition node needs at least one branch"));
                 break;
@@ -147,6 +172,9 @@ public static class FlowValidator
                 break;
         }
     }
+
+    private static bool IsFunctionName(string name) =>
+        name.Length is > 0 and <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
 
     private static IEnumerable<(string Field, Guid Id)> ToolIds(FlowNode node)
     {

@@ -21,6 +21,25 @@ public sealed class FlowValidatorTests
     }
 
     [Fact]
+    public void Conversation_nodes_need_function_names_a_model_accepts()
+    {
+        StoredNode[] nodes =
+        [
+            new()
+            {
+                Key = "chat",
+                Type = "conversation",
+                IsInitial = true,
+                Functions = """[{"name":"go on","next_node_key":"bye"},{"name":"done","next_node_key":"bye"},{"name":"done","next_node_key":"bye"},{"name":"end_call"},{"name":"odd","parameters":[1]}]""",
+                BuiltinTools = ["end_call", "fly"],
+            },
+            Node("bye", "end", """{"text":"Bye."}"""),
+        ];
+        var problems = FlowValidator.Validate(nodes, []).Select(p => $"{p.Node}|{p.Field}").ToList();
+        Assert.Equal(["chat|functions[0].name", "chat|functions[2].name", "chat|functions[3].name", "chat|functions[4].parameters", "chat|builtin_tools[1]"], problems);
+    }
+
+    [Fact]
     public void Every_problem_names_its_node_and_field()
     {
         StoredNode[] nodes =
