@@ -77,7 +77,7 @@ public sealed record SayNode : FlowNode
     public string Text { get; init; } = "";
     public string? Next { get; init; }
 
-    public override IEnumerable<(string Field, string Target)> Edges => Some(("next_node_key", Next));
+    public override IEnumerable<(string Field, string Target)> Edges => Some(("config.next_node_key", Next));
 }
 
 /// <summary>Speaks a prompt and listens: intents, captures, no-match and no-input handling.</summary>
@@ -96,8 +96,8 @@ public sealed record AskNode : FlowNode
     public int MatchThreshold { get; init; } = 80;
 
     public override IEnumerable<(string Field, string Target)> Edges =>
-        Intents.Select((i, n) => ($"intents[{n}].next_node_key", i.Next))
-            .Concat(Some(("next_node_key", Next), ("fallback_node_key", Fallback)));
+        Intents.Select((i, n) => ($"config.intents[{n}].next_node_key", i.Next))
+            .Concat(Some(("config.next_node_key", Next), ("config.fallback_node_key", Fallback)));
 }
 
 /// <summary>Calls an HTTP tool with templated arguments; branches on success or failure.</summary>
@@ -112,7 +112,7 @@ public sealed record ToolNode : FlowNode
     public string? OnFailure { get; init; }
 
     public override IEnumerable<(string Field, string Target)> Edges =>
-        Some(("on_success_node_key", OnSuccess), ("on_failure_node_key", OnFailure));
+        Some(("config.on_success_node_key", OnSuccess), ("config.on_failure_node_key", OnFailure));
 }
 
 /// <summary>Branches on rules over variables; the first branch whose rules hold wins.</summary>
@@ -122,7 +122,7 @@ public sealed record ConditionNode : FlowNode
     public string? Else { get; init; }
 
     public override IEnumerable<(string Field, string Target)> Edges =>
-        Branches.Select((b, n) => ($"branches[{n}].next_node_key", b.Next)).Concat(Some(("else_node_key", Else)));
+        Branches.Select((b, n) => ($"config.branches[{n}].next_node_key", b.Next)).Concat(Some(("config.else_node_key", Else)));
 }
 
 /// <summary>Says its message and transfers the call to a number.</summary>

@@ -111,7 +111,7 @@ public sealed class FlowApiTests(AppFixture fixture)
         refused = await ReadAsync(await http.PutAsync($"api/agents/{agent}/flow", Json(new JsonObject { ["nodes"] = nodes.DeepClone() })), HttpStatusCode.BadRequest);
         errors = [.. refused["errors"]!.AsArray().Select(e => $"{e!["node"]?.GetValue<string>()}|{e["field"]!.GetValue<string>()}")];
         Assert.Contains("|is_initial", errors);
-        Assert.Contains("start|intents[0].next_node_key", errors);
+        Assert.Contains("start|config.intents[0].next_node_key", errors);
         Assert.Contains("start|config.prompt", errors);
         Assert.Contains("lonely|config.tool_id", errors);
         Assert.Contains("|nodes", errors); // no terminal node reachable

@@ -52,7 +52,7 @@ public sealed class FlowValidatorTests
         ];
         var problems = FlowValidator.Validate(nodes, [KnownTool]);
         Assert.Contains(new FlowProblem(null, "is_initial", "only one node may be initial (menu, second are)"), problems);
-        Assert.Contains(problems, p => p is { Node: "menu", Field: "intents[0].next_node_key" } && p.Message.Contains("'nowhere'", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p is { Node: "menu", Field: "config.intents[0].next_node_key" } && p.Message.Contains("'nowhere'", StringComparison.Ordinal));
         Assert.Contains(problems, p => p is { Node: "second", Field: "config.text" } && p.Message.StartsWith("template does not parse", StringComparison.Ordinal));
         Assert.Contains(problems, p => p is { Node: "check", Field: "config.tool_id" } && p.Message.Contains("does not exist", StringComparison.Ordinal));
         Assert.Contains(new FlowProblem("broken", "config.intents", "must be a list"), problems);
