@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -11,8 +12,11 @@ using VoiceStudio.Data.Tools;
 namespace VoiceStudio.Data;
 
 public sealed class VoiceStudioDbContext(DbContextOptions<VoiceStudioDbContext> options)
-    : IdentityDbContext<User, Role, Guid>(options)
+    : IdentityDbContext<User, Role, Guid>(options), IDataProtectionKeyContext
 {
+    /// <summary>ASP.NET Data Protection's key ring, shared by every instance (cookies, tokens, encrypted settings).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
     public DbSet<Agent> Agents => Set<Agent>();
     public DbSet<FlowNode> FlowNodes => Set<FlowNode>();
     public DbSet<FlowVersion> FlowVersions => Set<FlowVersion>();
@@ -176,6 +180,8 @@ public sealed class VoiceStudioDbContext(DbContextOptions<VoiceStudioDbContext> 
             e.HasOne(p => p.InboundAgent).WithMany().HasForeignKey(p => p.InboundAgentId).OnDelete(DeleteBehavior.SetNull);
             e.HasOne(p => p.OutboundAgent).WithMany().HasForeignKey(p => p.OutboundAgentId).OnDelete(DeleteBehavior.SetNull);
         });
+
+        model.Entity<DataProtectionKey>(e => e.ToTable("data_protection_keys"));
 
         model.Entity<ApiKey>(e =>
         {

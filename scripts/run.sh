@@ -17,6 +17,8 @@ export RECORDINGS_DIR="${RECORDINGS_DIR:-$VS_LOCAL/dev/recordings}"
 export VAD_MODEL_PATH="${VAD_MODEL_PATH:-$VS_LOCAL/models/silero_vad_v5.onnx}"
 export ASPNETCORE_URLS="${ASPNETCORE_URLS:-http://127.0.0.1:5080}"
 export INSTANCE_ID="${INSTANCE_ID:-local}"
+# Local development only: the simulated caller posts unsigned webhooks. The app warns at start-up; production keeps the default (true).
+export TELEPHONY_VERIFY_REQUESTS="${TELEPHONY_VERIFY_REQUESTS:-false}"
 
 say "building"
 dotnet build "$VS_ROOT/VoiceStudio.Web/VoiceStudio.Web.csproj" -c Release -o "$VS_LOCAL/build/web" -v quiet -nologo >"$VS_LOCAL/build.log" 2>&1 \

@@ -28,6 +28,8 @@ public sealed class TelephonyProviderSettings
     /// <summary>Auth token (Twilio, Vobiz) or API token (Exotel), encrypted with ASP.NET Data Protection.</summary>
     public string? AuthTokenProtected { get; set; }
     public string? PhoneNumber { get; set; }
+    /// <summary>A secret the provider sends back on its webhooks and sockets (Exotel's URL secret), encrypted.</summary>
+    public string? WebhookSecretProtected { get; set; }
     /// <summary>Exotel API base (region), overrides for tests.</summary>
     public string? ApiBaseUrl { get; set; }
     public int MaxConcurrent { get; set; } = DefaultMaxConcurrent;

@@ -34,6 +34,11 @@ public sealed record SimulatedCallerOptions
     public TimeSpan MaxCallDuration { get; init; } = TimeSpan.FromMinutes(5);
     public string From { get; init; } = "+15550100001";
     public string To { get; init; } = "+15550100002";
+    /// <summary>
+    /// The provider account's auth token (Twilio, Vobiz) or webhook secret (Exotel), to sign the webhook request as
+    /// the provider would; null sends it unsigned (accepted only when the server does not verify requests).
+    /// </summary>
+    public string? WebhookSecret { get; init; }
     /// <summary>Hears each line as the call goes (for the command line).</summary>
     public Action<string>? Progress { get; init; }
 }
@@ -148,7 +153,28 @@ public sealed class SimulatedCaller : IAsyncDisposable
             "exotel" => new Dictionary<string, string> { ["CallSid"] = _providerCallId, ["CallFrom"] = _options.From, ["CallTo"] = _options.To, ["Direction"] = "incoming" },
             _ => new Dictionary<string, string> { ["CallSid"] = _providerCallId, ["AccountSid"] = "ACsimulated", ["From"] = _options.From, ["To"] = _options.To, ["CallStatus"] = "ringing", ["Direction"] = "inbound" },
         };
-        using var response = await http.PostAsync(webhook, new FormUrlEncodedContent(form), cancellationToken);
+        if (_provider == "exotel" && _options.WebhookSecret is { } exotelSecret)
+        {
+            webhook = new Uri($"{webhook}?secret={Uri.EscapeDataString(exotelSecret)}");
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Post, webhook) { Content = new FormUrlEncodedContent(form) };
+        if (_options.WebhookSecret is { } secret)
+        {
+            switch (_provider)
+            {
+                case "twilio":
+                    request.Headers.Add("X-Twilio-Signature", Telephony.WebhookSignatures.Twilio(secret, webhook.ToString(), form));
+                    break;
+                case "vobiz":
+                    var nonce = Guid.NewGuid().ToString("N");
+                    request.Headers.Add("X-Vobiz-Signature-V3-Nonce", nonce);
+                    request.Headers.Add("X-Vobiz-Signature-V3", Telephony.WebhookSignatures.VobizV3(secret, webhook, form, nonce));
+                    break;
+                default:
+                    break;
+            }
+        }
+        using var response = await http.SendAsync(request, cancellationToken);
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)
         {

@@ -32,6 +32,10 @@ public sealed class AppFixture : IAsyncLifetime
         Environment["VAD_MODEL_PATH"] = TestEnvironment.VadModel;
         Environment["ADMIN_PASSWORD"] = AdminPassword;
         Environment["LOGIN_ATTEMPTS_PER_MINUTE"] = "1000"; // the suite signs in often; SignInTests checks the limit on an app of its own
+        // Webhook signatures and stream tokens are verified (the default); the simulated caller signs with these.
+        Environment["TWILIO_AUTH_TOKEN"] = WebhookSecret("twilio");
+        Environment["VOBIZ_AUTH_TOKEN"] = WebhookSecret("vobiz");
+        Environment["EXOTEL_WEBHOOK_SECRET"] = WebhookSecret("exotel");
 
         var migrate = await AppProcess.RunAsync(Environment, "migrate");
         Assert.True(migrate.ExitCode == 0, migrate.Stdout + migrate.Stderr);
@@ -50,6 +54,9 @@ public sealed class AppFixture : IAsyncLifetime
         });
         await App.WaitUntilLiveAsync();
     }
+
+    /// <summary>The credential the app checks each provider's webhooks with (auth token, or Exotel's URL secret).</summary>
+    public static string WebhookSecret(string provider) => $"test-{provider}-webhook-secret";
 
     private string? _adminToken;
 

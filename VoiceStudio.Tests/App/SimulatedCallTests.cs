@@ -110,7 +110,7 @@ public sealed class SimulatedCallTests(AppFixture fixture)
         using var recognizers = new VoiceStudio.Media.Speech.PocketSphinxPool(VoiceStudio.Media.Speech.PocketSphinx.PocketSphinxModel.EnglishUs);
         using var http = new HttpClient();
         var result = await SimulatedCaller.RunAsync(fixture.App.BaseUri, "twilio", "demo", CallerScript.Parse("wait; dtmf 2; wait 20"),
-            new SimulatedCallerOptions { MaxCallDuration = TimeSpan.FromSeconds(60) }, recognizers, http, CancellationToken.None);
+            new SimulatedCallerOptions { MaxCallDuration = TimeSpan.FromSeconds(60), WebhookSecret = AppFixture.WebhookSecret("twilio") }, recognizers, http, CancellationToken.None);
         var callId = Guid.Parse(result.CallId!);
         await using var db = fixture.Database.NewContext();
         var call = await ConsoleClient.WaitForEndAsync(db, callId);
@@ -132,7 +132,7 @@ public sealed class SimulatedCallTests(AppFixture fixture)
         for (var attempt = 1; attempt <= 3; attempt++)
         {
             var result = await SimulatedCaller.RunAsync(fixture.App.BaseUri, provider, "demo", CallerScript.Parse(CallerScript.DemoBooking),
-                new SimulatedCallerOptions { MaxCallDuration = TimeSpan.FromSeconds(90) }, recognizers, http, CancellationToken.None);
+                new SimulatedCallerOptions { MaxCallDuration = TimeSpan.FromSeconds(90), WebhookSecret = AppFixture.WebhookSecret(provider) }, recognizers, http, CancellationToken.None);
             Assert.True(Guid.TryParse(result.CallId, out var callId), $"{provider}: no call id from the webhook ({result.StreamUrl})");
             await using var db = fixture.Database.NewContext();
             Call? call = null;

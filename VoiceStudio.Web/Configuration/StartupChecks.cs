@@ -35,6 +35,12 @@ public static class StartupChecks
             return $"RECORDINGS_DIR '{settings.RecordingsDir}' is not writable ({folderProblem}); create it or point RECORDINGS_DIR at a writable folder";
         }
 
+        if (!settings.TelephonyVerifyRequests)
+        {
+            services.GetRequiredService<ILoggerFactory>().CreateLogger("VoiceStudio.Startup").LogWarning(
+                "TELEPHONY_VERIFY_REQUESTS=false: provider webhook signatures and media-stream tokens are NOT checked. For local development only; anyone who can reach this app can open calls");
+        }
+
         var redis = services.GetRequiredService<IConnectionMultiplexer>();
         try
         {

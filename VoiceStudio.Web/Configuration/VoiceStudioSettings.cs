@@ -62,6 +62,13 @@ public sealed class VoiceStudioSettings
     public int InstanceHeartbeatTtlSeconds { get; set; } = 15;
 
     /// <summary>Sign-in attempts one address may make per minute (dashboard form and <c>/api/auth/login</c> together).</summary>
+    /// <summary>
+    /// Verify provider webhook signatures and media-stream tokens. Turn off only for local development (the app
+    /// warns at start-up): anyone who can reach the app could then open calls.
+    /// </summary>
+    [ConfigurationKeyName("TELEPHONY_VERIFY_REQUESTS")]
+    public bool TelephonyVerifyRequests { get; set; } = true;
+
     [ConfigurationKeyName("LOGIN_ATTEMPTS_PER_MINUTE")]
     public int LoginAttemptsPerMinute { get; set; } = 10;
 }

@@ -1,4 +1,5 @@
 using Coravel;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using MudBlazor.Services;
@@ -56,7 +57,13 @@ public static class Extensions
             .AddEntityFrameworkStores<VoiceStudioDbContext>()
             .AddSignInManager()
             .AddDefaultTokenProviders();
+        services.AddDataProtection()
+            .SetApplicationName("VoiceStudio")
+            .PersistKeysToDbContext<VoiceStudioDbContext>();
         services.AddVoiceStudioAuth();
+        services.AddSingleton<TelephonyAccounts>();
+        services.AddSingleton<StreamTokens>();
+        services.AddSingleton<WebhookVerifier>();
 
         services.AddSingleton<IConnectionMultiplexer>(sp =>
             ConnectionMultiplexer.Connect(ConnectionStrings.Redis(sp.GetRequiredService<IOptions<VoiceStudioSettings>>().Value.RedisUrl)));

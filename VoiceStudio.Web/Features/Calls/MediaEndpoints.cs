@@ -14,6 +14,7 @@ using VoiceStudio.Media.Telephony.Twilio;
 using VoiceStudio.Media.Telephony.Vobiz;
 using VoiceStudio.Web.Configuration;
 using VoiceStudio.Web.Features.Agents;
+using VoiceStudio.Web.Features.Telephony;
 using CallContext = VoiceStudio.Media.Flows.CallContext;
 
 namespace VoiceStudio.Web.Features.Calls;
@@ -29,7 +30,8 @@ public static class MediaEndpoints
 {
     public static IEndpointRouteBuilder MapMediaEndpoints(this IEndpointRouteBuilder app)
     {
-        app.Map("/ws/{provider}/{agent}", async (HttpContext http, string provider, string agent, AgentRuntimeLoader loader, CallHost host) =>
+        app.Map("/ws/{provider}/{agent}", async (HttpContext http, string provider, string agent, AgentRuntimeLoader loader, CallHost host,
+            StreamTokens tokens, WebhookVerifier verifier, TelephonyAccounts accounts) =>
         {
             if (!TryProvider(provider, out var kind))
             {
@@ -58,6 +60,28 @@ public static class MediaEndpoints
                     return Results.Json(new { detail = "call_id is not a call id" }, statusCode: StatusCodes.Status400BadRequest);
                 }
                 callId = parsed;
+            }
+            // Exotel and Vobiz carry the stream token in the URL: checked before the upgrade. Twilio sends it in the
+            // start message's parameters, checked before any audio (CallHost).
+            if (verifier.Enabled && kind != TelephonyProvider.Twilio)
+            {
+                var token = http.Request.Query["token"].ToString();
+                var staticExotel = kind == TelephonyProvider.Exotel && token.Length == 0
+                    && WebhookVerifier.CheckExotel(http.Request, await accounts.GetAsync(kind, http.RequestAborted)) is null;
+                if (!staticExotel)
+                {
+                    var (tokenCall, problem) = tokens.Check(token, agent, kind);
+                    if (problem is null && callId is { } named && named != tokenCall)
+                    {
+                        problem = "call_id does not match the stream token";
+                    }
+                    if (problem is not null)
+                    {
+                        host.Logger.LogWarning("Refused a {Provider} media socket for agent {Agent} from {Address}: {Reason}", provider, agent, http.Connection.RemoteIpAddress, problem);
+                        return Results.Json(new { detail = $"stream refused: {problem}" }, statusCode: StatusCodes.Status401Unauthorized);
+                    }
+                    callId = tokenCall;
+                }
             }
             using var socket = await http.WebSockets.AcceptWebSocketAsync();
             await host.RunAsync(new WebSocketTransport(socket, host.Logger), kind, sampleRate, runtime, callId, http.RequestAborted);
@@ -96,6 +120,7 @@ public sealed class CallHost(
     VoiceActivityFactory vad,
     IToolInvoker tools,
     IOptions<VoiceStudioSettings> settings,
+    StreamTokens tokens,
     IHostApplicationLifetime lifetime,
     TimeProvider clock,
     ILogger<CallHost> logger)
@@ -149,6 +174,20 @@ public sealed class CallHost(
             }
             callId = parsed;
         }
+        if (provider == TelephonyProvider.Twilio && settings.Value.TelephonyVerifyRequests)
+        {
+            var (tokenCall, refused) = tokens.Check(stream.Parameters.GetValueOrDefault("token"), agent.Definition.Name, provider);
+            if (refused is not null)
+            {
+                logger.LogWarning("Refused a twilio stream for agent {Agent} (call sid {CallSid}): {Reason}", agent.Definition.Name, stream.ProviderCallId, refused);
+                return refused;
+            }
+            if (callId is { } named && named != tokenCall)
+            {
+                return "the call_id parameter does not match the stream token";
+            }
+            callId = tokenCall;
+        }
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var now = clock.GetUtcNow();
         Call call;
@@ -184,7 +223,7 @@ public sealed class CallHost(
                 Direction = CallDirection.Inbound,
                 FromNumber = stream.From,
                 ToNumber = stream.To,
-                ContextVariables = JsonSerializer.Serialize(stream.Parameters),
+                ContextVariables = JsonSerializer.Serialize(stream.Parameters.Where(p => p.Key is not ("call_id" or "token")).ToDictionary()),
                 IsTest = provider == TelephonyProvider.Browser,
                 CreatedAt = now,
                 UpdatedAt = now,
@@ -196,7 +235,7 @@ public sealed class CallHost(
         var parameters = AgentRuntimeLoader.ParseVariables(call.ContextVariables);
         foreach (var (name, value) in stream.Parameters)
         {
-            if (name != "call_id")
+            if (name is not ("call_id" or "token"))
             {
                 parameters[name] = value;
             }

@@ -14,7 +14,8 @@ public static class SimulateCommand
 {
     public const string Usage = """
         simulate [--url URL] [--provider twilio|exotel|vobiz] [--agent NAME] [--script "STEPS" | --script-file FILE]
-                 [--calls N] [--no-transcribe] [--json FILE]
+                 [--calls N] [--no-transcribe] [--json FILE] [--secret AUTH_TOKEN_OR_EXOTEL_SECRET]
+          --secret signs the webhook as the provider would (default: TWILIO_AUTH_TOKEN, VOBIZ_AUTH_TOKEN or EXOTEL_WEBHOOK_SECRET)
           STEPS: wait [s]; say TEXT; barge [ms] TEXT; silence S; dtmf DIGITS; hangup  (';' or newline between steps)
           default: --url http://127.0.0.1:5080 --provider twilio --agent demo --script "
         """ + CallerScript.DemoBooking + "\"";
@@ -28,6 +29,7 @@ public static class SimulateCommand
         var calls = 1;
         var transcribe = true;
         string? jsonFile = null;
+        string? secret = null;
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new FormatException($"{args[i]} needs a value");
@@ -61,6 +63,9 @@ public static class SimulateCommand
                 case "--json":
                     jsonFile = Value();
                     break;
+                case "--secret":
+                    secret = Value();
+                    break;
                 default:
                     throw new FormatException($"unknown option '{args[i]}'");
             }
@@ -68,9 +73,14 @@ public static class SimulateCommand
         var steps = CallerScript.Parse(script);
         using var recognizers = transcribe ? new PocketSphinxPool(PocketSphinxModel.EnglishUs) : null;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        // Signs the webhook as the provider would, with the same credential the server checks it against.
+        secret ??= Environment.GetEnvironmentVariable(provider == "exotel" ? "EXOTEL_WEBHOOK_SECRET" : $"{provider.ToUpperInvariant()}_AUTH_TOKEN") is { Length: > 0 } fromEnvironment
+            ? fromEnvironment
+            : null;
         var options = new SimulatedCallerOptions
         {
             Transcribe = transcribe,
+            WebhookSecret = secret,
             Progress = calls == 1 ? line => output.WriteLine($"  {line}") : null,
         };
         await output.WriteLineAsync($"Calling agent '{agent}' at {url} as {provider}, {calls} call(s)…");

@@ -26,15 +26,23 @@ public static class InboundEndpoints
     }
 
     private static async Task<IResult> HandleAsync(HttpContext http, string provider, string agent,
-        IDbContextFactory<VoiceStudioDbContext> dbFactory, IOptions<VoiceStudioSettings> settings, TimeProvider clock, ILoggerFactory logs)
+        IDbContextFactory<VoiceStudioDbContext> dbFactory, IOptions<VoiceStudioSettings> settings, WebhookVerifier verifier, StreamTokens tokens,
+        TimeProvider clock, ILoggerFactory logs)
     {
         if (!MediaEndpoints.TryProvider(provider, out var kind))
         {
             return Results.Json(new { detail = $"unknown provider '{provider}': use twilio, exotel or vobiz" }, statusCode: StatusCodes.Status404NotFound);
         }
-        if (await ReadFieldsAsync(http.Request) is not { } fields)
+        var logger = logs.CreateLogger(typeof(InboundEndpoints));
+        if (await ReadFieldsAsync(http.Request) is not { } read)
         {
             return Results.Json(new { detail = "the request body is not valid JSON" }, statusCode: StatusCodes.Status400BadRequest);
+        }
+        var (fields, form) = read;
+        if (await verifier.CheckAsync(http.Request, kind, form, http.RequestAborted) is { } refused)
+        {
+            logger.LogWarning("Refused a {Provider} inbound webhook for agent {Agent} from {Address}: {Reason}", provider, agent, http.Connection.RemoteIpAddress, refused);
+            return Results.Json(new { detail = $"webhook refused: {refused}" }, statusCode: StatusCodes.Status403Forbidden);
         }
         await using var db = await dbFactory.CreateDbContextAsync(http.RequestAborted);
         var agentRow = await db.Agents.AsNoTracking().Where(a => a.Name == agent).Select(a => new { a.Id, a.Name }).FirstOrDefaultAsync(http.RequestAborted);
@@ -62,21 +70,32 @@ public static class InboundEndpoints
         };
         db.Calls.Add(call);
         await db.SaveChangesAsync(http.RequestAborted);
-        logs.CreateLogger(typeof(InboundEndpoints)).LogInformation("Inbound {Provider} call {CallId} for agent {Agent} from {From} (provider id {ProviderCallId})",
+        logger.LogInformation("Inbound {Provider} call {CallId} for agent {Agent} from {From} (provider id {ProviderCallId})",
             provider, call.Id, agent, call.FromNumber, providerCallId);
 
-        var socket = $"{SocketBase(http.Request, settings.Value.PublicBaseUrl)}/ws/{provider}/{Uri.EscapeDataString(agent)}";
+        return StreamMarkup(kind, SocketBase(http.Request, settings.Value.PublicBaseUrl), agent, call.Id, tokens.Issue(call.Id, agent, kind));
+    }
+
+    /// <summary>
+    /// The provider's answer that opens the media stream for a call: TwiML <c>&lt;Connect&gt;&lt;Stream&gt;</c> with the
+    /// call id and token as <c>&lt;Parameter&gt;</c>s (Twilio drops query strings), Vobiz XML with them in the socket
+    /// URL, and Exotel's JSON with the URL.
+    /// </summary>
+    public static IResult StreamMarkup(TelephonyProvider kind, string socketBase, string agent, Guid callId, string token)
+    {
+        var socket = $"{socketBase}/ws/{EnumNames.Of(kind)}/{Uri.EscapeDataString(agent)}";
+        var query = $"call_id={callId}&token={Uri.EscapeDataString(token)}";
         return kind switch
         {
             TelephonyProvider.Twilio => Results.Content($"""
                 <?xml version="1.0" encoding="UTF-8"?>
-                <Response><Connect><Stream url="{SecurityElement.Escape(socket)}"><Parameter name="call_id" value="{call.Id}"/></Stream></Connect></Response>
+                <Response><Connect><Stream url="{SecurityElement.Escape(socket)}"><Parameter name="call_id" value="{callId}"/><Parameter name="token" value="{SecurityElement.Escape(token)}"/></Stream></Connect></Response>
                 """, "application/xml"),
             TelephonyProvider.Vobiz => Results.Content($"""
                 <?xml version="1.0" encoding="UTF-8"?>
-                <Response><Stream bidirectional="true" keepCallAlive="true" contentType="audio/x-mulaw;rate=8000">{SecurityElement.Escape($"{socket}?call_id={call.Id}")}</Stream></Response>
+                <Response><Stream bidirectional="true" keepCallAlive="true" contentType="audio/x-mulaw;rate=8000">{SecurityElement.Escape($"{socket}?{query}")}</Stream></Response>
                 """, "application/xml"),
-            _ => Results.Json(new { url = $"{socket}?call_id={call.Id}&sample-rate=8000" }),
+            _ => Results.Json(new { url = $"{socket}?{query}&sample-rate=8000" }),
         };
     }
 
@@ -89,9 +108,11 @@ public static class InboundEndpoints
             : origin;
     }
 
-    private static async Task<Dictionary<string, string>?> ReadFieldsAsync(HttpRequest request)
+    /// <summary>Every field of the request (query, form or JSON) and, apart, the form fields a signature covers.</summary>
+    private static async Task<(Dictionary<string, string> Fields, List<KeyValuePair<string, string>> Form)?> ReadFieldsAsync(HttpRequest request)
     {
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        var form = new List<KeyValuePair<string, string>>();
         foreach (var (name, value) in request.Query)
         {
             fields[name] = value.ToString();
@@ -101,6 +122,7 @@ public static class InboundEndpoints
             foreach (var (name, value) in await request.ReadFormAsync(request.HttpContext.RequestAborted))
             {
                 fields[name] = value.ToString();
+                form.Add(KeyValuePair.Create(name, value.ToString()));
             }
         }
         else if (request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true)
@@ -121,7 +143,7 @@ public static class InboundEndpoints
                 return null;
             }
         }
-        return fields;
+        return (fields, form);
     }
 
     private static string? First(Dictionary<string, string> fields, params string[] names) =>
