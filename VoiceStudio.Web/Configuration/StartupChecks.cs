@@ -73,6 +73,7 @@ public static class StartupChecks
             return e.Message;
         }
         await scope.ServiceProvider.GetRequiredService<StartupRecovery>().FailOrphanedCallsAsync(cancellationToken);
+        await services.GetRequiredService<Features.Telephony.ConcurrencySlots>().ReleaseAllOfThisInstanceAsync();
         return null;
     }
 

@@ -64,6 +64,7 @@ public static class Extensions
         services.AddSingleton<TelephonyAccounts>();
         services.AddSingleton<StreamTokens>();
         services.AddSingleton<WebhookVerifier>();
+        services.AddSingleton<ConcurrencySlots>();
 
         services.AddSingleton<IConnectionMultiplexer>(sp =>
             ConnectionMultiplexer.Connect(ConnectionStrings.Redis(sp.GetRequiredService<IOptions<VoiceStudioSettings>>().Value.RedisUrl)));

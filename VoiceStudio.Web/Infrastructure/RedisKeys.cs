@@ -21,6 +21,9 @@ public sealed class RedisKeys(IOptions<VoiceStudioSettings> settings)
     /// <summary>Pub/sub channel of every call's live events (the live monitor).</summary>
     public RedisChannel AllCallsChannel => RedisChannel.Literal($"{_prefix}calls");
 
+    /// <summary>Hash of a provider's held concurrency slots: holder → instance id.</summary>
+    public RedisKey ConcurrencySlots(string provider) => $"{_prefix}slots:{provider}";
+
     /// <summary>Lock held while a scheduled job runs anywhere.</summary>
     public RedisKey JobLock(string job) => $"{_prefix}lock:job:{job}";
 }

@@ -31,7 +31,7 @@ public static class MediaEndpoints
     public static IEndpointRouteBuilder MapMediaEndpoints(this IEndpointRouteBuilder app)
     {
         app.Map("/ws/{provider}/{agent}", async (HttpContext http, string provider, string agent, AgentRuntimeLoader loader, CallHost host,
-            StreamTokens tokens, WebhookVerifier verifier, TelephonyAccounts accounts) =>
+            StreamTokens tokens, WebhookVerifier verifier, TelephonyAccounts accounts, ConcurrencySlots slots) =>
         {
             if (!TryProvider(provider, out var kind))
             {
@@ -83,11 +83,49 @@ public static class MediaEndpoints
                     callId = tokenCall;
                 }
             }
-            using var socket = await http.WebSockets.AcceptWebSocketAsync();
-            await host.RunAsync(new WebSocketTransport(socket, host.Logger), kind, sampleRate, runtime, callId, http.RequestAborted);
+            // A concurrency slot for the provider, across every instance, before the socket is accepted.
+            var holder = Guid.NewGuid().ToString("N");
+            var limit = (await accounts.GetAsync(kind, http.RequestAborted)).MaxConcurrent;
+            bool admitted;
+            try
+            {
+                admitted = await slots.TryAcquireAsync(kind, holder, limit);
+            }
+            catch (StackExchange.Redis.RedisException e)
+            {
+                host.Logger.LogError("Could not reserve a {Provider} concurrency slot: {Reason}", provider, e.Message);
+                return Results.Json(new { detail = "cannot reserve a concurrency slot right now (Redis unavailable)" }, statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+            if (!admitted)
+            {
+                host.Logger.LogWarning("Refused a {Provider} media socket for agent {Agent}: {Limit} concurrent calls is the provider's limit", provider, agent, limit);
+                return Results.Json(new { detail = $"{provider} is at its limit of {limit} concurrent calls" }, statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+            try
+            {
+                using var socket = await http.WebSockets.AcceptWebSocketAsync();
+                await host.RunAsync(new WebSocketTransport(socket, host.Logger), kind, sampleRate, runtime, callId, http.RequestAborted);
+            }
+            finally
+            {
+                await ReleaseAsync(slots, kind, holder, host.Logger);
+            }
             return Results.Empty;
         }).ExcludeFromDescription();
         return app;
+    }
+
+    private static async Task ReleaseAsync(ConcurrencySlots slots, TelephonyProvider provider, string holder, ILogger logger)
+    {
+        try
+        {
+            await slots.ReleaseAsync(provider, holder);
+        }
+        catch (StackExchange.Redis.RedisException e)
+        {
+            // the slot stays until this instance's heartbeat expires (or it releases on a later try)
+            logger.LogWarning("Could not release a {Provider} concurrency slot: {Reason}", EnumNames.Of(provider), e.Message);
+        }
     }
 
     public static bool TryProvider(string name, out TelephonyProvider provider)
