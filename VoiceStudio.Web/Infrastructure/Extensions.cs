@@ -121,6 +121,7 @@ public static class Extensions
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.MapAuthEndpoints();
         app.MapFlowEndpoints();
+        app.MapTelephonySettingsEndpoints();
         app.MapMediaEndpoints();
         app.MapBrowserEndpoints();
         app.MapInboundEndpoints();

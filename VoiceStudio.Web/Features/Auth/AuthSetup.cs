@@ -20,6 +20,7 @@ public static class AuthSetup
 
     /// <summary>Policy: admins and designers (flow editing, the test console).</summary>
     public const string Designers = "designers";
+    public const string Admins = "admins";
 
     public static readonly TimeSpan TokenLifetime = TimeSpan.FromHours(8);
 
@@ -51,7 +52,8 @@ public static class AuthSetup
                 options.Events.OnRedirectToAccessDenied = context => Refuse(context.HttpContext, context.RedirectUri, StatusCodes.Status403Forbidden, "your role does not allow this");
             }));
         services.AddAuthorizationBuilder()
-            .AddPolicy(Designers, policy => policy.RequireRole(Roles.Admin, Roles.Designer));
+            .AddPolicy(Designers, policy => policy.RequireRole(Roles.Admin, Roles.Designer))
+            .AddPolicy(Admins, policy => policy.RequireRole(Roles.Admin));
         services.AddCascadingAuthenticationState();
 
         services.AddRateLimiter(options =>

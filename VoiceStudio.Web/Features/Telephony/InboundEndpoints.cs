@@ -22,11 +22,33 @@ public static class InboundEndpoints
     public static IEndpointRouteBuilder MapInboundEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapMethods("/telephony/{provider}/inbound/{agent}", ["GET", "POST"], HandleAsync).DisableAntiforgery().ExcludeFromDescription();
+        // A phone number's own webhook (the URL the phone-number API shows): the number's inbound agent answers.
+        app.MapMethods("/telephony/{provider}/number/{id:guid}", ["GET", "POST"], async (HttpContext http, string provider, Guid id,
+                IDbContextFactory<VoiceStudioDbContext> dbFactory, TelephonyAccounts accounts, WebhookVerifier verifier, StreamTokens tokens,
+                TimeProvider clock, ILoggerFactory logs) =>
+            {
+                string? agent;
+                await using (var db = await dbFactory.CreateDbContextAsync(http.RequestAborted))
+                {
+                    var number = await db.PhoneNumbers.AsNoTracking().Where(n => n.Id == id)
+                        .Select(n => new { n.Number, n.Provider, Agent = n.InboundAgent == null ? null : n.InboundAgent.Name }).FirstOrDefaultAsync(http.RequestAborted);
+                    if (number is null || EnumNames.Of(number.Provider) != provider)
+                    {
+                        return Results.Json(new { detail = $"no {provider} phone number {id}" }, statusCode: StatusCodes.Status404NotFound);
+                    }
+                    if (number.Agent is null)
+                    {
+                        return Results.Json(new { detail = $"{number.Number} has no inbound agent: set one with PATCH /api/phone-numbers/{id}" }, statusCode: StatusCodes.Status404NotFound);
+                    }
+                    agent = number.Agent;
+                }
+                return await HandleAsync(http, provider, agent, dbFactory, accounts, verifier, tokens, clock, logs);
+            }).DisableAntiforgery().ExcludeFromDescription();
         return app;
     }
 
     private static async Task<IResult> HandleAsync(HttpContext http, string provider, string agent,
-        IDbContextFactory<VoiceStudioDbContext> dbFactory, IOptions<VoiceStudioSettings> settings, WebhookVerifier verifier, StreamTokens tokens,
+        IDbContextFactory<VoiceStudioDbContext> dbFactory, TelephonyAccounts accounts, WebhookVerifier verifier, StreamTokens tokens,
         TimeProvider clock, ILoggerFactory logs)
     {
         if (!MediaEndpoints.TryProvider(provider, out var kind))
@@ -73,7 +95,7 @@ public static class InboundEndpoints
         logger.LogInformation("Inbound {Provider} call {CallId} for agent {Agent} from {From} (provider id {ProviderCallId})",
             provider, call.Id, agent, call.FromNumber, providerCallId);
 
-        return StreamMarkup(kind, SocketBase(http.Request, settings.Value.PublicBaseUrl), agent, call.Id, tokens.Issue(call.Id, agent, kind));
+        return StreamMarkup(kind, SocketBase(http.Request, await accounts.ConfiguredPublicBaseUrlAsync(http.RequestAborted)), agent, call.Id, tokens.Issue(call.Id, agent, kind));
     }
 
     /// <summary>

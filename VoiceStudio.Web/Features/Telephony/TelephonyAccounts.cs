@@ -48,6 +48,18 @@ public sealed class TelephonyAccounts(IDbContextFactory<VoiceStudioDbContext> db
         }
     }
 
+    /// <summary>The public base URL providers reach us at: the telephony settings, else PUBLIC_BASE_URL; null when neither is set.</summary>
+    public async Task<string?> ConfiguredPublicBaseUrlAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var stored = await db.TelephonySettings.AsNoTracking().Select(s => s.PublicBaseUrl).FirstOrDefaultAsync(cancellationToken);
+        return (!string.IsNullOrWhiteSpace(stored) ? stored : configuration["PUBLIC_BASE_URL"] is { Length: > 0 } env ? env : null)?.TrimEnd('/');
+    }
+
+    /// <summary>The configured public base URL, else the origin this request came to.</summary>
+    public async Task<string> PublicBaseUrlAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        await ConfiguredPublicBaseUrlAsync(cancellationToken) ?? $"{request.Scheme}://{request.Host}{request.PathBase}";
+
     public async Task<ProviderAccount> GetAsync(TelephonyProvider provider, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

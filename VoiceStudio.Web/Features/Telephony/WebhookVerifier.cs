@@ -27,7 +27,7 @@ public sealed class WebhookVerifier(TelephonyAccounts accounts, IOptions<VoiceSt
             return null;
         }
         var account = await accounts.GetAsync(provider, cancellationToken);
-        var url = SignedUrl(request, settings.Value.PublicBaseUrl);
+        var url = SignedUrl(request, await accounts.ConfiguredPublicBaseUrlAsync(cancellationToken));
         switch (provider)
         {
             case TelephonyProvider.Twilio:
