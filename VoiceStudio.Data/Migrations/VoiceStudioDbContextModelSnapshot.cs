@@ -958,6 +958,10 @@ namespace VoiceStudio.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("api_key");
 
+                    b.Property<string>("AppId")
+                        .HasColumnType("text")
+                        .HasColumnName("app_id");
+
                     b.Property<string>("AuthTokenProtected")
                         .HasColumnType("text")
                         .HasColumnName("auth_token_protected");

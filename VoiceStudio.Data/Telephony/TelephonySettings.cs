@@ -30,6 +30,8 @@ public sealed class TelephonyProviderSettings
     public string? PhoneNumber { get; set; }
     /// <summary>A secret the provider sends back on its webhooks and sockets (Exotel's URL secret), encrypted.</summary>
     public string? WebhookSecretProtected { get; set; }
+    /// <summary>Exotel: the app (flow) whose Voicebot applet connects outbound calls to us.</summary>
+    public string? AppId { get; set; }
     /// <summary>Exotel API base (region), overrides for tests.</summary>
     public string? ApiBaseUrl { get; set; }
     public int MaxConcurrent { get; set; } = DefaultMaxConcurrent;

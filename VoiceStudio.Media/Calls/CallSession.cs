@@ -115,6 +115,8 @@ public sealed class CallSession : IDisposable, IPacedOutput
     private string? _pendingEnd;
     private string? _transferTo;
 
+    private readonly Func<CallEnd, ValueTask>? _agentEnded;
+
     public CallSession(
         CallSessionOptions options,
         TelephonySerializer serializer,
@@ -126,8 +128,10 @@ public sealed class CallSession : IDisposable, IPacedOutput
         ICallObserver observer,
         Func<StreamInfo, string> recordingPath,
         ILogger logger,
-        Func<StreamInfo, CancellationToken, ValueTask<string?>>? admit = null)
+        Func<StreamInfo, CancellationToken, ValueTask<string?>>? admit = null,
+        Func<CallEnd, ValueTask>? agentEnded = null)
     {
+        _agentEnded = agentEnded;
         _options = options;
         _serializer = serializer;
         _transport = transport;
@@ -182,6 +186,17 @@ public sealed class CallSession : IDisposable, IPacedOutput
         _send.Release();
         var recording = _recorder is null ? null : await _recorder.CompleteAsync();
         _end = new CallEnd(_pendingEnd ?? reason, _pendingEnd is not null, recording, _transferTo);
+        if (_stream is not null && _end.ByAgent && _agentEnded is not null)
+        {
+            try
+            {
+                await _agentEnded(_end); // the provider's hang-up or transfer, while the stream is still open
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                _logger.LogError(e, "Ending call stream {StreamId} through the provider failed", _stream.StreamId);
+            }
+        }
         if (_stream is not null)
         {
             _observer.Ended(_end);

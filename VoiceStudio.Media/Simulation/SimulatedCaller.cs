@@ -39,6 +39,8 @@ public sealed record SimulatedCallerOptions
     /// the provider would; null sends it unsigned (accepted only when the server does not verify requests).
     /// </summary>
     public string? WebhookSecret { get; init; }
+    /// <summary>The provider's id of the call (CallSid, CallUUID); random when not given.</summary>
+    public string? ProviderCallId { get; init; }
     /// <summary>Hears each line as the call goes (for the command line).</summary>
     public Action<string>? Progress { get; init; }
 }
@@ -68,7 +70,7 @@ public sealed class SimulatedCaller : IAsyncDisposable
     private readonly List<SimulatedTurn> _turns = [];
     private readonly List<Task<SimulatedTurn>> _transcriptions = [];
     private readonly string _streamId = "MZ" + Guid.NewGuid().ToString("N")[..30];
-    private readonly string _providerCallId = "CA" + Guid.NewGuid().ToString("N")[..30];
+    private readonly string _providerCallId;
     private TimeSpan _playEnd;
     private TimeSpan _startedAt;
     private TimeSpan? _agentStartedAt;
@@ -89,6 +91,18 @@ public sealed class SimulatedCaller : IAsyncDisposable
         _provider = provider;
         _options = options;
         _recognizers = options.Transcribe ? recognizers : null;
+        _providerCallId = options.ProviderCallId ?? "CA" + Guid.NewGuid().ToString("N")[..30];
+    }
+
+    /// <summary>
+    /// An outbound call answered: the provider opens the stream it was given when the call was placed (the URL and
+    /// stream parameters from the markup our outbound API sent it) and the callee plays the script.
+    /// </summary>
+    public static async Task<SimulatedCallResult> AnswerAsync(string provider, Uri streamUrl, Dictionary<string, string> parameters, IReadOnlyList<CallerStep> script,
+        SimulatedCallerOptions options, PocketSphinxPool? recognizers, CancellationToken cancellationToken)
+    {
+        await using var caller = new SimulatedCaller(provider, options, recognizers);
+        return await caller.StreamAsync(streamUrl, parameters, script, cancellationToken);
     }
 
     /// <summary>Places one call to <paramref name="agent"/> on the server at <paramref name="baseUrl"/> and plays the script.</summary>
@@ -105,9 +119,14 @@ public sealed class SimulatedCaller : IAsyncDisposable
 
     private async Task<SimulatedCallResult> CallAsync(Uri baseUrl, string agent, IReadOnlyList<CallerStep> script, HttpClient http, CancellationToken cancellationToken)
     {
+        var (streamUrl, parameters) = await AskWebhookAsync(baseUrl, agent, http, cancellationToken);
+        return await StreamAsync(streamUrl, parameters, script, cancellationToken);
+    }
+
+    private async Task<SimulatedCallResult> StreamAsync(Uri streamUrl, Dictionary<string, string> parameters, IReadOnlyList<CallerStep> script, CancellationToken cancellationToken)
+    {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(_options.MaxCallDuration);
-        var (streamUrl, parameters) = await AskWebhookAsync(baseUrl, agent, http, limit.Token);
         parameters.TryGetValue("call_id", out var callId);
         callId ??= System.Web.HttpUtility.ParseQueryString(streamUrl.Query)["call_id"];
         await _socket.ConnectAsync(streamUrl, limit.Token);

@@ -65,6 +65,8 @@ public static class Extensions
         services.AddSingleton<StreamTokens>();
         services.AddSingleton<WebhookVerifier>();
         services.AddSingleton<ConcurrencySlots>();
+        services.AddHttpClient(nameof(ProviderApi), client => client.Timeout = TimeSpan.FromSeconds(15));
+        services.AddSingleton<ProviderApi>();
 
         services.AddSingleton<IConnectionMultiplexer>(sp =>
             ConnectionMultiplexer.Connect(ConnectionStrings.Redis(sp.GetRequiredService<IOptions<VoiceStudioSettings>>().Value.RedisUrl)));
@@ -122,6 +124,7 @@ public static class Extensions
         app.MapAuthEndpoints();
         app.MapFlowEndpoints();
         app.MapTelephonySettingsEndpoints();
+        app.MapOutboundEndpoints();
         app.MapMediaEndpoints();
         app.MapBrowserEndpoints();
         app.MapInboundEndpoints();

@@ -104,7 +104,8 @@ public static class MediaEndpoints
             try
             {
                 using var socket = await http.WebSockets.AcceptWebSocketAsync();
-                await host.RunAsync(new WebSocketTransport(socket, host.Logger), kind, sampleRate, runtime, callId, http.RequestAborted);
+                var publicBase = await accounts.PublicBaseUrlAsync(http.Request, http.RequestAborted);
+                await host.RunAsync(new WebSocketTransport(socket, host.Logger), kind, sampleRate, runtime, callId, publicBase, http.RequestAborted);
             }
             finally
             {
@@ -159,6 +160,8 @@ public sealed class CallHost(
     IToolInvoker tools,
     IOptions<VoiceStudioSettings> settings,
     StreamTokens tokens,
+    TelephonyAccounts accounts,
+    ProviderApi providers,
     IHostApplicationLifetime lifetime,
     TimeProvider clock,
     ILogger<CallHost> logger)
@@ -166,8 +169,9 @@ public sealed class CallHost(
     public ILogger Logger => logger;
 
     /// <summary>Runs one provider call on <paramref name="transport"/> to its end (the call row and events are written by then).</summary>
-    public Task<CallEnd> RunAsync(ICallTransport transport, TelephonyProvider provider, int sampleRate, AgentRuntime agent, Guid? callId, CancellationToken aborted) =>
-        RunCoreAsync(transport, MediaEndpoints.Serializer(provider, sampleRate), provider, agent, agent.Options, callId, writer => writer, aborted);
+    public Task<CallEnd> RunAsync(ICallTransport transport, TelephonyProvider provider, int sampleRate, AgentRuntime agent, Guid? callId, string publicBaseUrl,
+        CancellationToken aborted) =>
+        RunCoreAsync(transport, MediaEndpoints.Serializer(provider, sampleRate), provider, agent, agent.Options, callId, writer => writer, aborted, publicBaseUrl);
 
     /// <summary>Runs one test call from the browser console (stored with <c>is_test</c>, reported live on the socket).</summary>
     public Task<CallEnd> RunTestAsync(BrowserTransport transport, AgentRuntime agent, string user, bool textOnly, CancellationToken aborted) =>
@@ -175,7 +179,7 @@ public sealed class CallHost(
             writer => new BrowserEvents(writer, transport, agent.Definition.Name, textOnly), aborted);
 
     private async Task<CallEnd> RunCoreAsync(ICallTransport transport, TelephonySerializer serializer, TelephonyProvider provider, AgentRuntime agent,
-        CallSessionOptions options, Guid? callId, Func<CallRecordWriter, ICallObserver> observe, CancellationToken aborted)
+        CallSessionOptions options, Guid? callId, Func<CallRecordWriter, ICallObserver> observe, CancellationToken aborted, string publicBaseUrl = "")
     {
         var writer = new CallRecordWriter(callId ?? Guid.CreateVersion7(), agent.Definition.Name, services);
         var conversation = new FlowConversation(agent.Definition, tools, clock);
@@ -190,7 +194,8 @@ public sealed class CallHost(
                 return Path.Combine(recordings, day.ToString("yyyy"), day.ToString("MM"), day.ToString("dd"), $"{writer.CallId}.wav");
             },
             logger,
-            (stream, cancellationToken) => AdmitAsync(stream, provider, agent, callId, writer, conversation, cancellationToken));
+            (stream, cancellationToken) => AdmitAsync(stream, provider, agent, callId, writer, conversation, cancellationToken),
+            end => EndThroughProviderAsync(end, provider, writer, publicBaseUrl));
         var end = await session.RunAsync(stopping.Token);
         if (session.Stream is null || end.Reason.StartsWith("stream refused", StringComparison.Ordinal))
         {
@@ -198,6 +203,52 @@ public sealed class CallHost(
         }
         await writer.Completion;
         return end;
+    }
+
+    /// <summary>
+    /// The agent ended the call: hang up (Twilio, Vobiz) or transfer (Twilio, Vobiz) through the provider's REST API,
+    /// while the stream is still open. Exotel has neither: closing the stream ends its call, and a transfer is
+    /// reported as an error. Only for accounts with credentials; the result goes into the call's events.
+    /// </summary>
+    private async ValueTask EndThroughProviderAsync(CallEnd end, TelephonyProvider provider, CallRecordWriter writer, string publicBaseUrl)
+    {
+        if (provider == TelephonyProvider.Browser)
+        {
+            return;
+        }
+        var account = await accounts.GetAsync(provider, CancellationToken.None);
+        if (end.TransferTo is { } number && !ProviderApi.CanTransfer(provider))
+        {
+            writer.Traced(new Trace("error", new Dictionary<string, object?> { ["message"] = $"{EnumNames.Of(provider)} cannot transfer a live call to {number}; the call was ended instead", ["number"] = number }));
+            return;
+        }
+        if (ProviderApi.Missing(account) is not null || provider == TelephonyProvider.Exotel)
+        {
+            return; // no REST account (local development, tests of the media path): closing the stream ends the call
+        }
+        await using var db = await dbFactory.CreateDbContextAsync();
+        var providerCallId = await db.Calls.AsNoTracking().Where(c => c.Id == writer.CallId).Select(c => c.ProviderCallId).FirstOrDefaultAsync();
+        if (providerCallId is null)
+        {
+            return;
+        }
+        if (end.TransferTo is { } to)
+        {
+            var transferred = await providers.TransferAsync(account, providerCallId, writer.CallId, to, publicBaseUrl, CancellationToken.None);
+            writer.Traced(new Trace("transfer", new Dictionary<string, object?>
+            {
+                ["number"] = to,
+                ["ok"] = transferred.Ok,
+                ["provider_status"] = transferred.Status,
+                ["message"] = transferred.Message,
+            }));
+            return;
+        }
+        var hungUp = await providers.HangUpAsync(account, providerCallId, CancellationToken.None);
+        if (!hungUp.Ok)
+        {
+            writer.Traced(new Trace("warning", new Dictionary<string, object?> { ["message"] = $"the provider's hang-up failed: {hungUp.Message}", ["provider_status"] = hungUp.Status }));
+        }
     }
 
     private async ValueTask<string?> AdmitAsync(StreamInfo stream, TelephonyProvider provider, AgentRuntime agent, Guid? fromUrl, CallRecordWriter writer,

@@ -177,8 +177,18 @@ public static class FlowEndpoints
             version_id = version?.Id,
             freeform = nodes.Count == 0,
             nodes = FlowDocument.Write(nodes),
+            warnings = Warnings(nodes),
         };
     }
+
+    /// <summary>What the flow cannot do on every provider, for the designer to see while building it (not errors: saving is allowed).</summary>
+    public static IEnumerable<object> Warnings(IEnumerable<Data.Agents.FlowNode> nodes) =>
+        nodes.Where(n => n.Type == FlowNodeType.Transfer || n.BuiltinTools.Contains("transfer_call")).Select(n => new
+        {
+            node = n.NodeKey,
+            field = n.Type == FlowNodeType.Transfer ? "type" : "builtin_tools",
+            message = "transfers work on Twilio and Vobiz calls; Exotel has no transfer API, so an Exotel call ends here instead (with an error event)",
+        });
 
     private static object Version(Agent agent, FlowVersion version) => new
     {

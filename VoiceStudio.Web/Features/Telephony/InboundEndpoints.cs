@@ -122,9 +122,13 @@ public static class InboundEndpoints
     }
 
     /// <summary>The ws(s):// origin providers reach us on: PUBLIC_BASE_URL, else the host the webhook came to.</summary>
-    public static string SocketBase(HttpRequest request, string? publicBaseUrl)
+    public static string SocketBase(HttpRequest request, string? publicBaseUrl) =>
+        SocketBase(string.IsNullOrWhiteSpace(publicBaseUrl) ? $"{request.Scheme}://{request.Host}" : publicBaseUrl);
+
+    /// <summary>The ws(s):// form of an http(s):// origin.</summary>
+    public static string SocketBase(string origin)
     {
-        var origin = string.IsNullOrWhiteSpace(publicBaseUrl) ? $"{request.Scheme}://{request.Host}" : publicBaseUrl.TrimEnd('/');
+        origin = origin.TrimEnd('/');
         return origin.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? "wss://" + origin[8..]
             : origin.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? "ws://" + origin[7..]
             : origin;

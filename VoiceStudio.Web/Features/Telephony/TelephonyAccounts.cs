@@ -16,7 +16,8 @@ public sealed record ProviderAccount(
     string? PhoneNumber,
     string? ApiBaseUrl,
     string? WebhookSecret,
-    int MaxConcurrent);
+    int MaxConcurrent,
+    string? AppId = null);
 
 /// <summary>
 /// The telephony accounts: read from the settings rows (secrets encrypted with ASP.NET Data Protection, whose key
@@ -81,6 +82,7 @@ public sealed class TelephonyAccounts(IDbContextFactory<VoiceStudioDbContext> db
             Pick(row?.PhoneNumber, "PHONE_NUMBER"),
             Pick(row?.ApiBaseUrl, "API_BASE"),
             Pick(Unprotect(row?.WebhookSecretProtected), "WEBHOOK_SECRET"),
-            row?.MaxConcurrent ?? TelephonyProviderSettings.DefaultMaxConcurrent);
+            row?.MaxConcurrent ?? TelephonyProviderSettings.DefaultMaxConcurrent,
+            Pick(row?.AppId, "APP_ID"));
     }
 }

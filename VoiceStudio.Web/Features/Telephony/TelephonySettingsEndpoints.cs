@@ -22,7 +22,7 @@ namespace VoiceStudio.Web.Features.Telephony;
 public static class TelephonySettingsEndpoints
 {
     private static readonly TelephonyProvider[] Providers = [TelephonyProvider.Twilio, TelephonyProvider.Exotel, TelephonyProvider.Vobiz];
-    private static readonly HashSet<string> ProviderFields = ["enabled", "account_id", "api_key", "auth_token", "webhook_secret", "phone_number", "api_base_url", "max_concurrent"];
+    private static readonly HashSet<string> ProviderFields = ["enabled", "account_id", "api_key", "auth_token", "webhook_secret", "phone_number", "api_base_url", "max_concurrent", "app_id"];
 
     public static IEndpointRouteBuilder MapTelephonySettingsEndpoints(this IEndpointRouteBuilder app)
     {
@@ -116,6 +116,7 @@ public static class TelephonySettingsEndpoints
                 webhook_secret_set = effective.WebhookSecret is not null,
                 phone_number = effective.PhoneNumber,
                 api_base_url = effective.ApiBaseUrl,
+                app_id = effective.AppId,
                 max_concurrent = effective.MaxConcurrent,
                 active_calls = active,
                 updated_at = row?.UpdatedAt,
@@ -270,6 +271,9 @@ public static class TelephonySettingsEndpoints
                     break;
                 case "api_key":
                     row.ApiKey = text;
+                    break;
+                case "app_id":
+                    row.AppId = text;
                     break;
                 default:
                     break;
