@@ -14,7 +14,7 @@ namespace VoiceStudio.Tests.App;
 /// through; killing an instance frees its slots once its heartbeat expires.
 /// </summary>
 [Collection(RunningAppGroup.Name)]
-public sealed class ConcurrencyLimitTests(AppFixture fixture)
+public sealed class ConcurrencyLimitTests(AppFixture fixture, Xunit.Abstractions.ITestOutputHelper output)
 {
     private const int HeartbeatTtlSeconds = 3;
 
@@ -69,6 +69,7 @@ public sealed class ConcurrencyLimitTests(AppFixture fixture)
             }
             Assert.NotNull(admitted);
             sockets.Add(admitted!);
+            output.WriteLine($"the crashed instance's slot was free {clock.ElapsedMilliseconds} ms after the kill (heartbeat TTL {HeartbeatTtlSeconds} s)");
         }
         finally
         {

@@ -33,6 +33,7 @@ public sealed class OutboundCallTests(AppFixture fixture, ProviderServer provide
             ["EXOTEL_API_KEY"] = ProviderServer.ExotelKey,
             ["EXOTEL_API_TOKEN"] = ProviderServer.ExotelToken,
             ["EXOTEL_APP_ID"] = "424242",
+            ["EXOTEL_WEBHOOK_SECRET"] = AppFixture.WebhookSecret("exotel"),
             ["EXOTEL_PHONE_NUMBER"] = "+918047000001",
             ["EXOTEL_API_BASE"] = new Uri(providers.BaseUri, "exotel").ToString(),
             ["VOBIZ_AUTH_ID"] = ProviderServer.VobizAuthId,
@@ -140,6 +141,29 @@ public sealed class OutboundCallTests(AppFixture fixture, ProviderServer provide
         Assert.Equal(("+919876543210", "+918047000001", $"http://my.exotel.com/{ProviderServer.ExotelSid}/exoml/start_voice/424242", exotel["call_id"]!.GetValue<string>()),
             (fields["From"], fields["CallerId"], fields["Url"], fields["CustomField"]));
         Assert.StartsWith("exo", exotel["provider_call_id"]!.GetValue<string>(), StringComparison.Ordinal);
+        // Exotel's status callback comes back to the URL it was given, whose secret is its credential.
+        using var plain = new HttpClient();
+        var callback = await plain.PostAsync(new Uri(fields["StatusCallback"]), new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["CallSid"] = exotel["provider_call_id"]!.GetValue<string>(),
+            ["Status"] = "busy",
+        }));
+        Assert.Equal("busy", (await ReadAsync(callback, HttpStatusCode.OK))["status"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Forbidden, (await plain.PostAsync(new Uri(app.BaseUri, $"telephony/exotel/status?call_id={exotel["call_id"]}"),
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["Status"] = "completed" }))).StatusCode);
+
+        // Over the provider's limit, the outbound API refuses at once.
+        await ReadAsync(await api.PutAsync("api/settings/telephony", Json("""{"providers": {"twilio": {"max_concurrent": 0}}}""")), HttpStatusCode.OK);
+        try
+        {
+            var full = await ReadAsync(await api.PostAsync("api/calls/outbound", Json("""{"phone_number": "+14155550102", "agent_name": "demo", "provider": "twilio"}""")),
+                HttpStatusCode.ServiceUnavailable);
+            Assert.Contains("limit of 0", full["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await ReadAsync(await api.PutAsync("api/settings/telephony", Json("""{"providers": {"twilio": {"max_concurrent": 10}}}""")), HttpStatusCode.OK);
+        }
     }
 
     [Fact]
@@ -174,6 +198,50 @@ public sealed class OutboundCallTests(AppFixture fixture, ProviderServer provide
         Assert.Equal("transferred to +14155550999", call.EndReason);
         var recorded = await db.CallEvents.AsNoTracking().Where(e => e.CallId == callId && e.Type == CallEventTypes.Transfer).Select(e => e.Data).ToListAsync();
         Assert.Contains(recorded, d => d.Contains("\"ok\": true", StringComparison.Ordinal) || d.Contains("\"ok\":true", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Twilio_transfers_by_new_twiml_and_vobiz_hangs_up_by_delete()
+    {
+        var (app, api) = await StartAsync();
+        await using var _ = app;
+        using var __ = api;
+        var transferAgent = await TransferAgentAsync(api);
+
+        async Task<string> TwilioTransferAsync()
+        {
+            var placed = await ReadAsync(await api.PostAsync("api/calls/outbound", Json($$"""{"phone_number": "+14155550103", "agent_name": "{{transferAgent}}", "provider": "twilio"}""")), HttpStatusCode.Created);
+            var sid = placed["provider_call_id"]!.GetValue<string>();
+            var twiml = providers.Requests.Last(r => r.Path.EndsWith("/Calls.json", StringComparison.Ordinal) && r.Form.Any(p => p.Key == "To" && p.Value == "+14155550103"));
+            var stream = XDocument.Parse(twiml.Form.Single(p => p.Key == "Twiml").Value).Descendants("Stream").Single();
+            await SimulatedCaller.AnswerAsync("twilio", new Uri(stream.Attribute("url")!.Value), stream.Elements("Parameter").ToDictionary(p => p.Attribute("name")!.Value, p => p.Attribute("value")!.Value),
+                CallerScript.Parse("wait 20"), new SimulatedCallerOptions { Transcribe = false, ProviderCallId = sid, MaxCallDuration = TimeSpan.FromSeconds(60) }, null, CancellationToken.None);
+            return providers.Requests.Last(r => r.Path.EndsWith($"/Calls/{sid}.json", StringComparison.Ordinal)).Form.Single(p => p.Key == "Twiml").Value;
+        }
+
+        async Task<(string Method, Guid CallId, string HangupUrl, string Uuid)> VobizHangUpAsync()
+        {
+            var placed = await ReadAsync(await api.PostAsync("api/calls/outbound", Json("""{"phone_number": "+919876500002", "agent_name": "demo", "provider": "vobiz"}""")), HttpStatusCode.Created);
+            var uuid = placed["provider_call_id"]!.GetValue<string>();
+            var fired = providers.Requests.Last(r => r.Provider == "vobiz" && r.Json?["to"]?.GetValue<string>() == "919876500002");
+            var xml = await SignedVobizPostAsync(new Uri(fired.Json!["answer_url"]!.GetValue<string>()), new Dictionary<string, string> { ["CallUUID"] = uuid });
+            await SimulatedCaller.AnswerAsync("vobiz", new Uri(XDocument.Parse(xml).Descendants("Stream").Single().Value), [], CallerScript.Parse("wait; dtmf 2; wait 20"),
+                new SimulatedCallerOptions { Transcribe = false, ProviderCallId = uuid, MaxCallDuration = TimeSpan.FromSeconds(60) }, null, CancellationToken.None);
+            var deleted = providers.Requests.Last(r => r.Provider == "vobiz" && r.Path.EndsWith($"/Call/{uuid}/", StringComparison.Ordinal));
+            return (deleted.Method, Guid.Parse(placed["call_id"]!.GetValue<string>()), fired.Json["hangup_url"]!.GetValue<string>(), uuid);
+        }
+
+        var twilio = TwilioTransferAsync();
+        var vobiz = VobizHangUpAsync();
+        Assert.Equal("<Response><Dial>+14155550999</Dial></Response>", await twilio);
+        var (method, callId, hangupUrl, uuid) = await vobiz;
+        Assert.Equal("DELETE", method);
+
+        // Vobiz then reports the hang-up on the hangup URL, signed: the finished call stays completed.
+        var report = await SignedVobizPostAsync(new Uri(hangupUrl), new Dictionary<string, string> { ["CallUUID"] = uuid, ["CallStatus"] = "completed" });
+        Assert.Equal("completed", JsonNode.Parse(report)!["status"]!.GetValue<string>());
+        await using var db = fixture.Database.NewContext();
+        Assert.Equal("agent ended the call", (await ConsoleClient.WaitForEndAsync(db, callId)).EndReason);
     }
 
     private static async Task<JsonNode> StatusAsync(AppProcess app, Guid callId, string sid, string status)

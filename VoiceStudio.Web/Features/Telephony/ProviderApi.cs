@@ -48,6 +48,10 @@ public sealed class ProviderApi(IHttpClientFactory clients, ILogger<ProviderApi>
     public async Task<ProviderAnswer> DialAsync(ProviderAccount account, Dial dial, CancellationToken cancellationToken)
     {
         var status = $"{dial.PublicBaseUrl}/telephony/{EnumNames.Of(account.Provider)}/status?call_id={dial.CallId}";
+        if (account.Provider == TelephonyProvider.Exotel && account.WebhookSecret is { } secret)
+        {
+            status += $"&secret={Uri.EscapeDataString(secret)}"; // Exotel does not sign its callbacks: the secret in the URL is the check
+        }
         switch (account.Provider)
         {
             case TelephonyProvider.Twilio:
