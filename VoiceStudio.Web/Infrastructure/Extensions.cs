@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using MudBlazor.Services;
+using Scalar.AspNetCore;
 using Serilog;
 using StackExchange.Redis;
 using VoiceStudio.Data;
@@ -93,6 +94,18 @@ public static class Extensions
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
         services.AddProblemDetails();
+        services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "VoiceStudio API";
+            document.Info.Description = "Bearer token from POST /api/auth/login, or an API key (vs_…) as a bearer token or the X-API-Key header. Errors are {\"detail\": …}; validation errors add errors[] naming each field.";
+            document.Components ??= new Microsoft.OpenApi.OpenApiComponents();
+            document.Components.SecuritySchemes = new Dictionary<string, Microsoft.OpenApi.IOpenApiSecurityScheme>
+            {
+                ["bearer"] = new Microsoft.OpenApi.OpenApiSecurityScheme { Type = Microsoft.OpenApi.SecuritySchemeType.Http, Scheme = "bearer", Description = "token from /api/auth/login, or an API key" },
+                ["api_key"] = new Microsoft.OpenApi.OpenApiSecurityScheme { Type = Microsoft.OpenApi.SecuritySchemeType.ApiKey, In = Microsoft.OpenApi.ParameterLocation.Header, Name = "X-API-Key" },
+            };
+            return Task.CompletedTask;
+        }));
 
         // Serve package assets (MudBlazor) from the build output too, not only from a publish folder.
         builder.WebHost.UseStaticWebAssets();
@@ -118,13 +131,17 @@ public static class Extensions
         app.UseAntiforgery();
 
         app.MapStaticAssets();
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        app.MapScalarApiReference("/api/docs", options => options.WithTitle("VoiceStudio API").WithOpenApiRoutePattern("/openapi/{documentName}.json")).AllowAnonymous();
         app.MapHealthEndpoints();
         app.MapDemoTools();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.MapAuthEndpoints();
+        app.MapApiKeyEndpoints();
         app.MapFlowEndpoints();
         app.MapTelephonySettingsEndpoints();
         app.MapOutboundEndpoints();
+        app.MapCallEndpoints();
         app.MapMediaEndpoints();
         app.MapBrowserEndpoints();
         app.MapInboundEndpoints();

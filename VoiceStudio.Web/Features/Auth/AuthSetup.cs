@@ -9,7 +9,7 @@ namespace VoiceStudio.Web.Features.Auth;
 
 /// <summary>
 /// Who may do what (SPEC §11): the dashboard signs in with an Identity cookie, API clients with a bearer token from
-/// <c>POST /api/auth/login</c>. One policy scheme picks between them by the request's Authorization header, so every
+/// <c>POST /api/auth/login</c> or an API key (<see cref="ApiKeys"/>). One policy scheme picks between them by the request's Authorization header, so every
 /// endpoint and page simply asks for a policy. Unauthenticated API and socket requests get 401 with a JSON detail;
 /// pages redirect to <c>/login</c>.
 /// </summary>
@@ -32,11 +32,12 @@ public static class AuthSetup
                 options.DefaultScheme = Scheme;
                 options.DefaultChallengeScheme = Scheme;
             })
-            .AddPolicyScheme(Scheme, "Dashboard cookie or bearer token", options =>
+            .AddPolicyScheme(Scheme, "Dashboard cookie, bearer token or API key", options =>
                 options.ForwardDefaultSelector = context =>
-                    context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
-                        ? IdentityConstants.BearerScheme
-                        : IdentityConstants.ApplicationScheme)
+                    ApiKeys.FromRequest(context.Request) is not null ? ApiKeys.Scheme
+                    : context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? IdentityConstants.BearerScheme
+                    : IdentityConstants.ApplicationScheme)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeys.Scheme, null)
             .AddBearerToken(IdentityConstants.BearerScheme, options => options.BearerTokenExpiration = TokenLifetime)
             .AddIdentityCookies(cookies => cookies.ApplicationCookie?.Configure(options =>
             {
