@@ -18,7 +18,7 @@ public static class DemoToolEndpoints
 
     public static IEndpointRouteBuilder MapDemoTools(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/demo/tools");
+        var group = app.MapGroup("/demo/tools").WithTags("demo tools");
         group.MapPost("/check-availability", (AvailabilityRequest request) =>
         {
             var day = Normalize(request.Day);
