@@ -108,4 +108,23 @@ public sealed class ApiAccessTests(AppFixture fixture)
             Assert.True(events.AsArray().Count > 0);
         }
     }
+
+    [Fact]
+    public async Task The_api_answers_cross_origin_requests_only_from_the_dashboard_url()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.App.BaseUri };
+        async Task<HttpResponseMessage> PreflightAsync(string origin)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Options, "api/calls");
+            request.Headers.Add("Origin", origin);
+            request.Headers.Add("Access-Control-Request-Method", "GET");
+            request.Headers.Add("Access-Control-Request-Headers", "authorization");
+            return await http.SendAsync(request);
+        }
+        var allowed = await PreflightAsync(AppFixture.DashboardOrigin);
+        Assert.Equal(AppFixture.DashboardOrigin, allowed.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Equal("true", allowed.Headers.GetValues("Access-Control-Allow-Credentials").Single());
+        var other = await PreflightAsync("https://evil.example.test");
+        Assert.False(other.Headers.Contains("Access-Control-Allow-Origin"));
+    }
 }

@@ -36,6 +36,7 @@ public sealed class AppFixture : IAsyncLifetime
         Environment["TWILIO_AUTH_TOKEN"] = WebhookSecret("twilio");
         Environment["VOBIZ_AUTH_TOKEN"] = WebhookSecret("vobiz");
         Environment["EXOTEL_WEBHOOK_SECRET"] = WebhookSecret("exotel");
+        Environment["DASHBOARD_URL"] = DashboardOrigin;
 
         var migrate = await AppProcess.RunAsync(Environment, "migrate");
         Assert.True(migrate.ExitCode == 0, migrate.Stdout + migrate.Stderr);
@@ -54,6 +55,9 @@ public sealed class AppFixture : IAsyncLifetime
         });
         await App.WaitUntilLiveAsync();
     }
+
+    /// <summary>The origin the API allows by CORS in the suite.</summary>
+    public const string DashboardOrigin = "https://dashboard.example.test";
 
     /// <summary>The credential the app checks each provider's webhooks with (auth token, or Exotel's URL secret).</summary>
     public static string WebhookSecret(string provider) => $"test-{provider}-webhook-secret";

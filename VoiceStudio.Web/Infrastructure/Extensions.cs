@@ -68,6 +68,8 @@ public static class Extensions
         services.AddSingleton<ConcurrencySlots>();
         services.AddHttpClient(nameof(ProviderApi), client => client.Timeout = TimeSpan.FromSeconds(15));
         services.AddSingleton<ProviderApi>();
+        services.AddHttpClient(AgentWebhooks.ClientName, client => client.Timeout = AgentWebhooks.Timeout);
+        services.AddSingleton<AgentWebhooks>();
 
         services.AddSingleton<IConnectionMultiplexer>(sp =>
             ConnectionMultiplexer.Connect(ConnectionStrings.Redis(sp.GetRequiredService<IOptions<VoiceStudioSettings>>().Value.RedisUrl)));
@@ -94,6 +96,16 @@ public static class Extensions
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
         services.AddProblemDetails();
+        // CORS for the API from DASHBOARD_URL (a dashboard served from another origin); none when it is not set.
+        var origins = (builder.Configuration["DASHBOARD_URL"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(o => o.TrimEnd('/')).ToArray();
+        services.AddCors(options => options.AddDefaultPolicy(policy =>
+        {
+            if (origins.Length > 0)
+            {
+                policy.WithOrigins(origins).AllowAnyHeader().AllowAnyMethod().AllowCredentials().WithExposedHeaders("Content-Disposition");
+            }
+        }));
         services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "VoiceStudio API";
@@ -125,6 +137,7 @@ public static class Extensions
                 ? Serilog.Events.LogEventLevel.Verbose
                 : Serilog.Events.LogEventLevel.Information);
         app.UseExceptionHandler();
+        app.UseCors();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
@@ -139,6 +152,7 @@ public static class Extensions
         app.MapAuthEndpoints();
         app.MapApiKeyEndpoints();
         app.MapFlowEndpoints();
+        app.MapAgentEndpoints();
         app.MapTelephonySettingsEndpoints();
         app.MapOutboundEndpoints();
         app.MapCallEndpoints();

@@ -162,6 +162,7 @@ public sealed class CallHost(
     StreamTokens tokens,
     TelephonyAccounts accounts,
     ProviderApi providers,
+    AgentWebhooks webhooks,
     IHostApplicationLifetime lifetime,
     TimeProvider clock,
     ILogger<CallHost> logger)
@@ -197,11 +198,16 @@ public sealed class CallHost(
             (stream, cancellationToken) => AdmitAsync(stream, provider, agent, callId, writer, conversation, cancellationToken),
             end => EndThroughProviderAsync(end, provider, writer, publicBaseUrl));
         var end = await session.RunAsync(stopping.Token);
-        if (session.Stream is null || end.Reason.StartsWith("stream refused", StringComparison.Ordinal))
+        var admitted = session.Stream is not null && !end.Reason.StartsWith("stream refused", StringComparison.Ordinal);
+        if (!admitted)
         {
             writer.Abandon();
         }
         await writer.Completion;
+        if (admitted)
+        {
+            webhooks.Fire(writer.CallId, "call_ended");
+        }
         return end;
     }
 
@@ -321,6 +327,7 @@ public sealed class CallHost(
         }
         await db.SaveChangesAsync(cancellationToken);
         writer.Bind(call.Id);
+        webhooks.Fire(call.Id, "call_started");
         var parameters = AgentRuntimeLoader.ParseVariables(call.ContextVariables);
         foreach (var (name, value) in stream.Parameters)
         {
