@@ -151,6 +151,7 @@ public static class Extensions
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.MapAuthEndpoints();
         app.MapApiKeyEndpoints();
+        app.MapUserEndpoints();
         app.MapFlowEndpoints();
         app.MapAgentEndpoints();
         app.MapTelephonySettingsEndpoints();
