@@ -46,6 +46,37 @@ public static class CallEndpoints
             var events = await db.CallEvents.AsNoTracking().Where(e => e.CallId == id).OrderBy(e => e.Id).ToListAsync(cancellationToken);
             return Results.Json(events.Select(e => new { id = e.Id, type = e.Type, at = e.OccurredAt, data = JsonDocument.Parse(e.Data).RootElement }));
         }).WithSummary("A call's events, in order");
+        calls.MapGet("/{id:guid}/recording", async (Guid id, string? format, IDbContextFactory<VoiceStudioDbContext> dbFactory,
+            Microsoft.Extensions.Options.IOptions<Configuration.VoiceStudioSettings> settings, CancellationToken cancellationToken) =>
+        {
+            if (format is not (null or "wav" or "mp3"))
+            {
+                return Api.BadRequest("format must be wav or mp3");
+            }
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var call = await db.Calls.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id, cancellationToken);
+            if (call is null)
+            {
+                return Api.NotFound($"call {id} does not exist");
+            }
+            var root = Path.GetFullPath(settings.Value.RecordingsDir);
+            var wav = call.RecordingPath is null ? null : Path.GetFullPath(Path.Combine(root, call.RecordingPath));
+            if (wav is null || !wav.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !File.Exists(wav))
+            {
+                return Api.NotFound(call.RecordingPath is null ? $"call {id} has no recording" : $"the recording of call {id} is gone (deleted by retention?)");
+            }
+            if (format == "mp3")
+            {
+                // Transcoded once, next to the WAV; the cleanup job removes both.
+                var mp3 = Path.ChangeExtension(wav, ".mp3");
+                if (!File.Exists(mp3) || File.GetLastWriteTimeUtc(mp3) < File.GetLastWriteTimeUtc(wav))
+                {
+                    await Recordings.RecordingTranscoder.ToMp3Async(wav, mp3, cancellationToken);
+                }
+                return Results.File(mp3, "audio/mpeg", $"call-{id}.mp3", enableRangeProcessing: true);
+            }
+            return Results.File(wav, "audio/wav", $"call-{id}.wav", enableRangeProcessing: true);
+        }).WithSummary("The call's stereo recording (caller left, agent right) as WAV or ?format=mp3; range requests work");
         return app;
     }
 

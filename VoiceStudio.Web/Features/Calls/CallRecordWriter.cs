@@ -85,7 +85,7 @@ public sealed class CallRecordWriter : ICallObserver
             _logger.LogCallStarted(_callId, _agent, stream.Provider);
         });
         Event(CallEventTypes.CallConnected, new { provider = stream.Provider, stream_id = stream.StreamId, provider_call_id = stream.ProviderCallId, sample_rate = stream.SampleRate });
-        Event(CallEventTypes.CallStarted, new { stream.From, stream.To, parameters = stream.Parameters });
+        Event(CallEventTypes.CallStarted, new { stream.From, stream.To, parameters = stream.Parameters.Where(p => p.Key != "token").ToDictionary() }); // the stream token is a credential: never stored or published
     }
 
     public void UserSpoke(string text, TimeSpan at)

@@ -50,6 +50,13 @@ public sealed class RecordingCleanupJob(
                 File.Delete(path);
                 files++;
             }
+            var mp3 = Path.ChangeExtension(path, ".mp3"); // the download copy, if one was made
+            if (IsUnder(root, mp3) && File.Exists(mp3))
+            {
+                bytes += new FileInfo(mp3).Length;
+                File.Delete(mp3);
+                files++;
+            }
             db.CallEvents.Add(new CallEvent
             {
                 CallId = call.Id,
