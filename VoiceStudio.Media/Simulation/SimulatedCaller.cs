@@ -39,6 +39,8 @@ public sealed record SimulatedCallerOptions
     /// the provider would; null sends it unsigned (accepted only when the server does not verify requests).
     /// </summary>
     public string? WebhookSecret { get; init; }
+    /// <summary>Called (on the pacing thread, keep it short) when the last sample of an utterance has been sent, with its text.</summary>
+    public Action<string>? CallerStoppedSpeaking { get; init; }
     /// <summary>The provider's id of the call (CallSid, CallUUID); random when not given.</summary>
     public string? ProviderCallId { get; init; }
     /// <summary>Hears each line as the call goes (for the command line).</summary>
@@ -308,6 +310,7 @@ public sealed class SimulatedCaller : IAsyncDisposable
                 if (speaking && _speech.Count == 0)
                 {
                     _callerFinishedAt = _clock.Elapsed;
+                    _options.CallerStoppedSpeaking?.Invoke(_lastCallerLine);
                 }
             }
             await EchoPlayedMarksAsync(cancellationToken);
