@@ -102,7 +102,7 @@ public sealed class RunningAppTests(AppFixture fixture)
     {
         await using var browser = await Screenshots.BrowserAsync();
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 720 } });
-        await page.GotoAsync(fixture.App.BaseUri.ToString());
+        await page.GotoAsync(new Uri(fixture.App.BaseUri, "agents").ToString());
         await page.FillAsync("#username", "admin"); // sent to the sign-in page first
         await page.FillAsync("#password", AppFixture.AdminPassword);
         await page.ClickAsync("button[type=submit]");

@@ -100,8 +100,10 @@ public sealed class SignInTests(AppFixture fixture)
         await page.FillAsync("#username", "admin");
         await page.FillAsync("#password", AppFixture.AdminPassword);
         await page.ClickAsync("button[type=submit]");
-        await Assertions.Expect(page.GetByTestId("agent-name").First).ToHaveTextAsync("demo");
+        await Assertions.Expect(page.Locator("#page-title")).ToHaveTextAsync("Overview"); // back where they were going
+        await Assertions.Expect(page.GetByTestId("tile-calls-today")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByTestId("signed-in-user")).ToHaveTextAsync("admin");
+        await page.ScreenshotAsync(new() { Path = Screenshots.PathFor("overview.png") });
 
         await page.GetByLabel("sign out").ClickAsync();
         await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/login$"));

@@ -70,6 +70,7 @@ public static class Extensions
         services.AddSingleton<ProviderApi>();
         services.AddHttpClient(AgentWebhooks.ClientName, client => client.Timeout = AgentWebhooks.Timeout);
         services.AddSingleton<AgentWebhooks>();
+        services.AddSingleton<Features.Dashboard.DashboardStats>();
 
         services.AddSingleton<IConnectionMultiplexer>(sp =>
             ConnectionMultiplexer.Connect(ConnectionStrings.Redis(sp.GetRequiredService<IOptions<VoiceStudioSettings>>().Value.RedisUrl)));
