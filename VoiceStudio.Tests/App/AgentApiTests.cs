@@ -4,34 +4,21 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 
+using static VoiceStudio.Tests.App.ApiClient;
+
 namespace VoiceStudio.Tests.App;
 
 /// <summary>The agents and tools API on the real server: create, read, change, delete, stats, and running a tool.</summary>
 [Collection(RunningAppGroup.Name)]
 public sealed class AgentApiTests(AppFixture fixture, VoiceStudio.Tests.Flows.ToolServer receiver) : IClassFixture<VoiceStudio.Tests.Flows.ToolServer>
 {
-    private async Task<HttpClient> AdminAsync()
-    {
-        var http = new HttpClient { BaseAddress = fixture.App.BaseUri };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await fixture.AdminTokenAsync());
-        return http;
-    }
-
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
-    private static async Task<JsonNode> ReadAsync(HttpResponseMessage response, HttpStatusCode expected)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode} {text}");
-        return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text)!;
-    }
 
     private static List<string> Fields(JsonNode refused) => [.. refused["errors"]!.AsArray().Select(e => e!["field"]!.GetValue<string>())];
 
     [Fact]
     public async Task An_agent_is_created_changed_with_its_secrets_masked_and_deleted()
     {
-        using var http = await AdminAsync();
+        using var http = await ApiClient.AdminAsync(fixture);
         var name = $"api-{Guid.NewGuid():N}"[..12];
         var created = await ReadAsync(await http.PostAsync("api/agents", Json($$$"""
             {"name": "{{{name}}}", "system_prompt": "You help callers of {{practice}}.", "greeting": "Hello!", "llm_provider": "openai", "llm_model": "gpt-4o-mini",
@@ -73,7 +60,7 @@ public sealed class AgentApiTests(AppFixture fixture, VoiceStudio.Tests.Flows.To
     [Fact]
     public async Task A_tool_is_created_tested_against_a_live_server_and_cannot_be_deleted_while_in_use()
     {
-        using var http = await AdminAsync();
+        using var http = await ApiClient.AdminAsync(fixture);
         var name = $"avail_{Guid.NewGuid():N}"[..14];
         var created = await ReadAsync(await http.PostAsync("api/tools", Json($$$"""
             {"name": "{{{name}}}", "description": "Free slots on a day", "webhook_url": "{{{fixture.App.BaseUri}}}demo/tools/check-availability",
@@ -104,7 +91,7 @@ public sealed class AgentApiTests(AppFixture fixture, VoiceStudio.Tests.Flows.To
     [Fact]
     public async Task The_agent_webhook_gets_call_started_and_call_ended_without_holding_the_call()
     {
-        using var http = await AdminAsync();
+        using var http = await ApiClient.AdminAsync(fixture);
         var export = JsonNode.Parse(await http.GetStringAsync("api/agents/demo/export"))!;
         var name = $"hook-{Guid.NewGuid():N}"[..12];
         await ReadAsync(await http.PostAsync($"api/agents/import?name={name}", Json(export.ToJsonString())), HttpStatusCode.Created);

@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 
+using static VoiceStudio.Tests.App.ApiClient;
+
 namespace VoiceStudio.Tests.App;
 
 /// <summary>
@@ -13,14 +15,6 @@ namespace VoiceStudio.Tests.App;
 [Collection(RunningAppGroup.Name)]
 public sealed class FlowApiTests(AppFixture fixture)
 {
-    private async Task<HttpClient> ApiAsync()
-    {
-        var http = new HttpClient { BaseAddress = fixture.App.BaseUri };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await fixture.AdminTokenAsync());
-        return http;
-    }
-
-    private static StringContent Json(JsonNode body) => new(body.ToJsonString(), Encoding.UTF8, "application/json");
 
     private static async Task<JsonObject> ReadAsync(HttpResponseMessage response, HttpStatusCode expected)
     {
@@ -34,7 +28,7 @@ public sealed class FlowApiTests(AppFixture fixture)
     [Fact]
     public async Task An_exported_agent_imports_under_a_new_name_with_its_flow_and_reuses_tools_by_name()
     {
-        using var http = await ApiAsync();
+        using var http = await ApiClient.AdminAsync(fixture);
         var export = await ReadAsync(await http.GetAsync("api/agents/demo/export"), HttpStatusCode.OK);
         Assert.Equal("voicestudio.agent", export["format"]!.GetValue<string>());
         Assert.Equal(["book_appointment", "check_availability"], export["tools"]!.AsArray().Select(t => t!["name"]!.GetValue<string>()));
@@ -68,7 +62,7 @@ public sealed class FlowApiTests(AppFixture fixture)
     [Fact]
     public async Task Bad_documents_are_refused_with_the_field_that_is_wrong()
     {
-        using var http = await ApiAsync();
+        using var http = await ApiClient.AdminAsync(fixture);
         using var bare = new HttpClient { BaseAddress = fixture.App.BaseUri };
         Assert.Equal(HttpStatusCode.Unauthorized, (await bare.GetAsync("api/agents/demo/flow")).StatusCode);
         var notJson = await ReadAsync(await http.PutAsync("api/agents/demo/flow", new StringContent("{nodes: [", Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest);
@@ -88,7 +82,7 @@ public sealed class FlowApiTests(AppFixture fixture)
     [Fact]
     public async Task An_invalid_flow_is_refused_with_one_entry_per_node_and_field_and_nothing_is_saved()
     {
-        using var http = await ApiAsync();
+        using var http = await ApiClient.AdminAsync(fixture);
         var agent = await ImportDemoCopyAsync(http);
         var nodes = JsonNode.Parse("""
             [
@@ -123,7 +117,7 @@ public sealed class FlowApiTests(AppFixture fixture)
     [Fact]
     public async Task Every_save_is_a_version_an_old_one_can_be_restored_and_a_call_runs_and_records_its_version()
     {
-        using var http = await ApiAsync();
+        using var http = await ApiClient.AdminAsync(fixture);
         var agent = await ImportDemoCopyAsync(http);
         var flow = await ReadAsync(await http.GetAsync($"api/agents/{agent}/flow"), HttpStatusCode.OK);
         var nodes = flow["nodes"]!.AsArray();

@@ -10,6 +10,8 @@ using VoiceStudio.Media.Telephony;
 using VoiceStudio.Tests.Infrastructure;
 using VoiceStudio.Tests.Telephony;
 
+using static VoiceStudio.Tests.App.ApiClient;
+
 namespace VoiceStudio.Tests.App;
 
 /// <summary>
@@ -45,15 +47,6 @@ public sealed class OutboundCallTests(AppFixture fixture, ProviderServer provide
         var api = new HttpClient { BaseAddress = app.BaseUri };
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await fixture.AdminTokenAsync()); // the shared key ring reads it
         return (app, api);
-    }
-
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
-    private static async Task<JsonNode> ReadAsync(HttpResponseMessage response, HttpStatusCode expected)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode} {text}");
-        return JsonNode.Parse(text)!;
     }
 
     [Fact]

@@ -7,32 +7,19 @@ using Microsoft.EntityFrameworkCore;
 using VoiceStudio.Data.Calls;
 using VoiceStudio.Media.Telephony;
 
+using static VoiceStudio.Tests.App.ApiClient;
+
 namespace VoiceStudio.Tests.App;
 
 /// <summary>The telephony settings and phone-number API on the real server: masked, encrypted, partial, applied at once.</summary>
 [Collection(RunningAppGroup.Name)]
 public sealed class TelephonySettingsTests(AppFixture fixture)
 {
-    private async Task<HttpClient> AdminAsync()
-    {
-        var http = new HttpClient { BaseAddress = fixture.App.BaseUri };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await fixture.AdminTokenAsync());
-        return http;
-    }
-
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
-    private static async Task<JsonNode> ReadAsync(HttpResponseMessage response, HttpStatusCode expected)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode} {text}");
-        return JsonNode.Parse(text)!;
-    }
 
     [Fact]
     public async Task Secrets_are_encrypted_masked_and_take_effect_at_once_and_limits_too()
     {
-        using var http = await AdminAsync();
+        using var http = await ApiClient.AdminAsync(fixture);
         using var bare = new HttpClient { BaseAddress = fixture.App.BaseUri };
         Assert.Equal(HttpStatusCode.Unauthorized, (await bare.GetAsync("api/settings/telephony")).StatusCode);
 
@@ -80,7 +67,7 @@ public sealed class TelephonySettingsTests(AppFixture fixture)
     [Fact]
     public async Task Bad_settings_are_refused_field_by_field_and_nothing_changes()
     {
-        using var http = await AdminAsync();
+        using var http = await ApiClient.AdminAsync(fixture);
         var refused = await ReadAsync(await http.PutAsync("api/settings/telephony", Json("""
             {"public_base_url": "ftp://x", "default_provider": "skype", "nope": 1,
              "providers": {"twilio": {"max_concurrent": -1, "phone_number": "12", "bogus": true}, "sipgate": {}}}
@@ -95,7 +82,7 @@ public sealed class TelephonySettingsTests(AppFixture fixture)
     [Fact]
     public async Task A_phone_number_gets_a_webhook_url_that_answers_with_its_inbound_agent()
     {
-        using var http = await AdminAsync();
+        using var http = await ApiClient.AdminAsync(fixture);
         var number = $"+1415555{Random.Shared.Next(1000, 9999)}";
         var created = await ReadAsync(await http.PostAsync("api/phone-numbers", Json($$"""{"number": "{{number}}", "provider": "twilio", "inbound_agent": "demo", "label": "Front desk"}""")), HttpStatusCode.Created);
         var id = created["id"]!.GetValue<string>();

@@ -5,27 +5,14 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 
+using static VoiceStudio.Tests.App.ApiClient;
+
 namespace VoiceStudio.Tests.App;
 
 /// <summary>Users and roles on the real server: admins manage users, roles limit endpoints, a reset link works once in the browser.</summary>
 [Collection(RunningAppGroup.Name)]
 public sealed class UserApiTests(AppFixture fixture)
 {
-    private async Task<HttpClient> AdminAsync()
-    {
-        var http = new HttpClient { BaseAddress = fixture.App.BaseUri };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await fixture.AdminTokenAsync());
-        return http;
-    }
-
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
-    private static async Task<JsonNode> ReadAsync(HttpResponseMessage response, HttpStatusCode expected)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode} {text}");
-        return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text)!;
-    }
 
     private async Task<HttpResponseMessage> LoginAsync(string username, string password)
     {
@@ -36,7 +23,7 @@ public sealed class UserApiTests(AppFixture fixture)
     [Fact]
     public async Task Admins_manage_users_and_each_role_reaches_only_its_endpoints()
     {
-        using var admin = await AdminAsync();
+        using var admin = await ApiClient.AdminAsync(fixture);
         var name = $"des-{Guid.NewGuid():N}"[..12];
         var created = await ReadAsync(await admin.PostAsync("api/users", Json($$"""{"username": "{{name}}", "password": "designer-password", "role": "designer"}""")), HttpStatusCode.Created);
         Assert.Equal("designer", created["role"]!.GetValue<string>());
@@ -71,7 +58,7 @@ public sealed class UserApiTests(AppFixture fixture)
     [Fact]
     public async Task A_reset_link_sets_a_new_password_in_the_browser_once()
     {
-        using var admin = await AdminAsync();
+        using var admin = await ApiClient.AdminAsync(fixture);
         var name = $"rst-{Guid.NewGuid():N}"[..12];
         var created = await ReadAsync(await admin.PostAsync("api/users", Json($$"""{"username": "{{name}}", "password": "the-old-password", "role": "supervisor"}""")), HttpStatusCode.Created);
         var link = (await ReadAsync(await admin.PostAsync($"api/users/{created["id"]}/reset-link", null), HttpStatusCode.OK))["link"]!.GetValue<string>();

@@ -15,26 +15,8 @@ namespace VoiceStudio.Web.Features.Telephony;
 /// </summary>
 public sealed class ConcurrencySlots(IConnectionMultiplexer redis, RedisKeys keys, InstanceIdentity instance)
 {
-    private const string AcquireScript = """
-        local entries = redis.call('HGETALL', KEYS[1])
-        local alive = {}
-        local held = 0
-        for i = 1, #entries, 2 do
-          local owner = entries[i + 1]
-          local ok = alive[owner]
-          if ok == nil then
-            ok = redis.call('EXISTS', ARGV[4] .. owner) == 1
-            alive[owner] = ok
-          end
-          if ok then held = held + 1 else redis.call('HDEL', KEYS[1], entries[i]) end
-        end
-        if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return held end
-        if held >= tonumber(ARGV[3]) then return -1 end
-        redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-        return held + 1
-        """;
-
-    private const string CountScript = """
+    // Counts the slots of live instances, dropping those of instances whose heartbeat is gone (ARGV[1]: heartbeat key prefix).
+    private const string CountLive = """
         local entries = redis.call('HGETALL', KEYS[1])
         local alive = {}
         local held = 0
@@ -47,13 +29,22 @@ public sealed class ConcurrencySlots(IConnectionMultiplexer redis, RedisKeys key
           end
           if ok then held = held + 1 else redis.call('HDEL', KEYS[1], entries[i]) end
         end
-        return held
         """;
+
+    // ARGV[2]: the holder, ARGV[3]: this instance, ARGV[4]: the limit. Answers the slots held after, or -1 when full.
+    private const string AcquireScript = CountLive + "\n" + """
+        if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 1 then return held end
+        if held >= tonumber(ARGV[4]) then return -1 end
+        redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+        return held + 1
+        """;
+
+    private const string CountScript = CountLive + "\nreturn held";
 
     /// <summary>Takes a slot for <paramref name="holder"/> (a socket or call id); false when the provider is at its limit.</summary>
     public async Task<bool> TryAcquireAsync(TelephonyProvider provider, string holder, int limit) =>
         (long)await redis.GetDatabase().ScriptEvaluateAsync(AcquireScript, [Key(provider)],
-            [holder, instance.Id, limit, HeartbeatPrefix]) > 0;
+            [HeartbeatPrefix, holder, instance.Id, limit]) > 0;
 
     /// <summary>Gives the slot back; true only the first time (a slot is released exactly once however the call ends).</summary>
     public Task<bool> ReleaseAsync(TelephonyProvider provider, string holder) => redis.GetDatabase().HashDeleteAsync(Key(provider), holder);
