@@ -2,6 +2,8 @@ using System.Text.Json.Nodes;
 using VoiceStudio.Media.Calls;
 using VoiceStudio.Media.Flows;
 
+using static VoiceStudio.Tests.Flows.Outputs;
+
 namespace VoiceStudio.Tests.Flows;
 
 /// <summary>The flow runtime, node type by node type, with its HTTP tools answered by a real local server.</summary>
@@ -59,19 +61,8 @@ public sealed class FlowConversationTests(ToolServer tools) : IClassFixture<Tool
         return conversation;
     }
 
-    private static async Task<List<ConversationOutput>> Run(IAsyncEnumerable<ConversationOutput> outputs)
-    {
-        var list = new List<ConversationOutput>();
-        await foreach (var output in outputs)
-        {
-            list.Add(output);
-        }
-        return list;
-    }
-
     private static string Said(List<ConversationOutput> outputs) => string.Join(" ", outputs.OfType<Say>().Select(s => s.Text));
 
-    private static List<Trace> Traces(List<ConversationOutput> outputs, string type) => outputs.OfType<Trace>().Where(t => t.Type == type).ToList();
 
     private static readonly StoredNode[] Menu =
     [

@@ -3,6 +3,8 @@ using VoiceStudio.Media.Calls;
 using VoiceStudio.Media.Flows;
 using VoiceStudio.Media.Llm;
 
+using static VoiceStudio.Tests.Flows.Outputs;
+
 namespace VoiceStudio.Tests.Flows;
 
 /// <summary>
@@ -79,19 +81,8 @@ public sealed class LlmConversationTests : IClassFixture<LlmServer>, IClassFixtu
         return conversation;
     }
 
-    private static async Task<List<ConversationOutput>> Run(IAsyncEnumerable<ConversationOutput> outputs)
-    {
-        var list = new List<ConversationOutput>();
-        await foreach (var output in outputs)
-        {
-            list.Add(output);
-        }
-        return list;
-    }
-
     private static List<string> Said(List<ConversationOutput> outputs) => [.. outputs.OfType<Say>().Select(s => s.Text)];
 
-    private static List<Trace> Traces(List<ConversationOutput> outputs, string type) => [.. outputs.OfType<Trace>().Where(t => t.Type == type)];
 
     [Fact]
     public async Task A_freeform_agent_streams_its_reply_sentence_by_sentence_and_keeps_the_conversation()
