@@ -132,6 +132,23 @@ public static class Screenshots
         return new TestBrowser(playwright, browser);
     }
 
+    /// <summary>A page signed in as the admin at <paramref name="path"/>, once the page named <paramref name="title"/> runs interactively.</summary>
+    public static async Task<IPage> SignedInPageAsync(TestBrowser browser, AppFixture fixture, string path, string title, int width = 1280, int height = 900)
+    {
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = width, Height = height } });
+        await page.GotoAsync(new Uri(fixture.App.BaseUri, path).ToString());
+        await page.FillAsync("#username", "admin");
+        await page.FillAsync("#password", AppFixture.AdminPassword);
+        await page.ClickAsync("button[type=submit]");
+        await Assertions.Expect(page.Locator("#page-title")).ToHaveTextAsync(title);
+        await Assertions.Expect(page.GetByTestId("interactive")).ToHaveTextAsync("yes"); // clicks need the live circuit
+        return page;
+    }
+
+    /// <summary>A MudBlazor input by its test id (the id lands on the input itself or on its wrapper).</summary>
+    public static ILocator Input(IPage page, string testId) =>
+        page.Locator($"input[data-testid={testId}], textarea[data-testid={testId}], [data-testid={testId}] input, [data-testid={testId}] textarea").First;
+
     public static string PathFor(string name)
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);

@@ -21,6 +21,9 @@ public static partial class AgentEndpoints
 {
     private static readonly string[] SttProviders = ["pocketsphinx", "deepgram", "openai"];
     private static readonly string[] TtsProviders = ["flite", "espeak", "openai", "elevenlabs", "cartesia"];
+
+    public static IReadOnlyList<string> SttProviderNames => SttProviders;
+    public static IReadOnlyList<string> TtsProviderNames => TtsProviders;
     private static readonly string[] WebhookEvents = ["call_started", "call_ended"];
 
     public static IEndpointRouteBuilder MapAgentEndpoints(this IEndpointRouteBuilder app)
@@ -206,7 +209,7 @@ public static partial class AgentEndpoints
     }
 
     /// <summary>Provider settings as the API shows them: secret values replaced by their last four characters.</summary>
-    private static JsonNode Masked(JsonNode node)
+    public static JsonNode Masked(JsonNode node)
     {
         if (node is JsonObject o)
         {
@@ -266,11 +269,25 @@ public static partial class AgentEndpoints
             return Api.BadRequest(error!);
         }
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var now = clock.GetUtcNow();
+        var result = await SaveAgentAsync(db, key, body, clock.GetUtcNow(), cancellationToken);
+        return result switch
+        {
+            { Missing: true } => Api.NotFound($"agent '{key}' does not exist"),
+            { Problems.Count: > 0 } => Api.Invalid([.. result.Problems]),
+            _ => Results.Json(Json(result.Saved!), statusCode: key is null ? StatusCodes.Status201Created : StatusCodes.Status200OK),
+        };
+    }
+
+    /// <summary>
+    /// Creates (<paramref name="key"/> null) or changes an agent from the fields in <paramref name="body"/>, as the API and the
+    /// editor page both do: nothing is stored unless every field is valid.
+    /// </summary>
+    public static async Task<SaveResult<Agent>> SaveAgentAsync(VoiceStudioDbContext db, string? key, JsonObject body, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         Agent? agent = null;
         if (key is not null && (agent = await FlowStore.FindAgentAsync(db, key, cancellationToken)) is null)
         {
-            return Api.NotFound($"agent '{key}' does not exist");
+            return new SaveResult<Agent>(null, [], Missing: true);
         }
         var problems = new List<FlowProblem>();
         void Problem(string field, string message) => problems.Add(new FlowProblem(null, field, message));
@@ -457,7 +474,7 @@ public static partial class AgentEndpoints
         }
         if (problems.Count > 0)
         {
-            return Api.Invalid(problems);
+            return new SaveResult<Agent>(null, problems, Missing: false);
         }
         agent.UpdatedAt = now;
         if (key is null)
@@ -465,7 +482,7 @@ public static partial class AgentEndpoints
             db.Agents.Add(agent);
         }
         await db.SaveChangesAsync(cancellationToken);
-        return key is null ? Results.Json(Json(agent), statusCode: StatusCodes.Status201Created) : Results.Json(Json(agent));
+        return new SaveResult<Agent>(agent, [], Missing: false);
     }
 
     private static async Task<IResult> SaveToolAsync(Guid? id, HttpRequest request, IDbContextFactory<VoiceStudioDbContext> dbFactory, TimeProvider clock, CancellationToken cancellationToken)
@@ -476,11 +493,22 @@ public static partial class AgentEndpoints
             return Api.BadRequest(error!);
         }
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var now = clock.GetUtcNow();
+        var result = await SaveToolAsync(db, id, body, clock.GetUtcNow(), cancellationToken);
+        return result switch
+        {
+            { Missing: true } => Api.NotFound($"tool {id} does not exist"),
+            { Problems.Count: > 0 } => Api.Invalid([.. result.Problems]),
+            _ => Results.Json(ToolJson(result.Saved!), statusCode: id is null ? StatusCodes.Status201Created : StatusCodes.Status200OK),
+        };
+    }
+
+    /// <summary>Creates (<paramref name="id"/> null) or changes a tool from the fields in <paramref name="body"/>; nothing is stored unless every field is valid.</summary>
+    public static async Task<SaveResult<Tool>> SaveToolAsync(VoiceStudioDbContext db, Guid? id, JsonObject body, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         Tool? tool = null;
         if (id is { } existing && (tool = await db.Tools.FirstOrDefaultAsync(t => t.Id == existing, cancellationToken)) is null)
         {
-            return Api.NotFound($"tool {existing} does not exist");
+            return new SaveResult<Tool>(null, [], Missing: true);
         }
         var problems = new List<FlowProblem>();
         void Problem(string field, string message) => problems.Add(new FlowProblem(null, field, message));
@@ -575,7 +603,7 @@ public static partial class AgentEndpoints
         }
         if (problems.Count > 0)
         {
-            return Api.Invalid(problems);
+            return new SaveResult<Tool>(null, problems, Missing: false);
         }
         tool.UpdatedAt = now;
         if (id is null)
@@ -583,8 +611,11 @@ public static partial class AgentEndpoints
             db.Tools.Add(tool);
         }
         await db.SaveChangesAsync(cancellationToken);
-        return id is null ? Results.Json(ToolJson(tool), statusCode: StatusCodes.Status201Created) : Results.Json(ToolJson(tool));
+        return new SaveResult<Tool>(tool, [], Missing: false);
     }
+
+    /// <summary>What a save did: the stored row, or the problems that kept it from being stored, or that the row does not exist.</summary>
+    public sealed record SaveResult<T>(T? Saved, IReadOnlyList<FlowProblem> Problems, bool Missing) where T : class;
 
     [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$")]
     private static partial Regex AgentName();
