@@ -44,6 +44,13 @@ public sealed class CallsPageTests(AppFixture fixture)
             "() => { const a = document.querySelector('[data-testid=recording]'); return a && a.readyState >= 1 && isFinite(a.duration) ? a.duration : null; }",
             null, new() { Timeout = 15000 });
         Assert.InRange(await seconds.JsonValueAsync<double>(), 5, 120);
+        // Both sides spoke, so both lanes of the waveform have ink; a click halfway seeks the audio halfway.
+        await Assertions.Expect(page.GetByTestId("waveform")).ToBeVisibleAsync();
+        var box = (await page.GetByTestId("waveform").BoundingBoxAsync())!;
+        await page.Mouse.ClickAsync(box.X + box.Width / 2, box.Y + box.Height / 2);
+        var position = await page.WaitForFunctionAsync(
+            "() => { const a = document.querySelector('[data-testid=recording]'); return a.currentTime > 0 ? a.currentTime / a.duration : null; }", null, new() { Timeout = 10000 });
+        Assert.InRange(await position.JsonValueAsync<double>(), 0.45, 0.55);
         var mp3 = await page.APIRequest.GetAsync(new Uri(fixture.App.BaseUri, $"api/calls/{callId}/recording?format=mp3").ToString());
         Assert.Equal(200, mp3.Status);
         Assert.Equal("audio/mpeg", mp3.Headers["content-type"]);

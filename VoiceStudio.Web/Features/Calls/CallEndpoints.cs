@@ -59,9 +59,7 @@ public static class CallEndpoints
             {
                 return Api.NotFound($"call {id} does not exist");
             }
-            var root = Path.GetFullPath(settings.Value.RecordingsDir);
-            var wav = call.RecordingPath is null ? null : Path.GetFullPath(Path.Combine(root, call.RecordingPath));
-            if (wav is null || !wav.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !File.Exists(wav))
+            if (RecordingFile(settings.Value.RecordingsDir, call.RecordingPath) is not { } wav)
             {
                 return Api.NotFound(call.RecordingPath is null ? $"call {id} has no recording" : $"the recording of call {id} is gone (deleted by retention?)");
             }
@@ -207,4 +205,16 @@ public static class CallEndpoints
         ["flow_version"] = c.FlowVersion?.Version,
         ["created_at"] = c.CreatedAt,
     };
+
+    /// <summary>The recording's full path when it exists inside the recordings folder; null otherwise (none, deleted, or a path that leaves the folder).</summary>
+    public static string? RecordingFile(string recordingsDir, string? relative)
+    {
+        if (relative is null)
+        {
+            return null;
+        }
+        var root = Path.GetFullPath(recordingsDir);
+        var wav = Path.GetFullPath(Path.Combine(root, relative));
+        return wav.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal) && File.Exists(wav) ? wav : null;
+    }
 }
