@@ -20,6 +20,7 @@ public sealed class VoiceStudioDbContext(DbContextOptions<VoiceStudioDbContext> 
     public DbSet<Agent> Agents => Set<Agent>();
     public DbSet<FlowNode> FlowNodes => Set<FlowNode>();
     public DbSet<FlowVersion> FlowVersions => Set<FlowVersion>();
+    public DbSet<FlowDraft> FlowDrafts => Set<FlowDraft>();
     public DbSet<Tool> Tools => Set<Tool>();
     public DbSet<Call> Calls => Set<Call>();
     public DbSet<CallEvent> CallEvents => Set<CallEvent>();
@@ -94,6 +95,14 @@ public sealed class VoiceStudioDbContext(DbContextOptions<VoiceStudioDbContext> 
             e.HasIndex(v => new { v.AgentId, v.Version }).IsUnique();
             e.Property(v => v.CreatedAt).HasDefaultValueSql("now()");
             Json(e.Property(v => v.Definition), "'[]'::jsonb");
+        });
+
+        model.Entity<FlowDraft>(e =>
+        {
+            e.ToTable("flow_drafts", t => t.HasCheckConstraint("ck_flow_drafts_revision", "revision > 0"));
+            e.HasKey(d => d.AgentId);
+            e.HasOne(d => d.Agent).WithOne().HasForeignKey<FlowDraft>(d => d.AgentId).OnDelete(DeleteBehavior.Cascade);
+            Json(e.Property(d => d.Document), "'[]'::jsonb");
         });
 
         model.Entity<Tool>(e =>

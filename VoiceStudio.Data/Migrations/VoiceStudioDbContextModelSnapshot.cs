@@ -324,6 +324,44 @@ namespace VoiceStudio.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("VoiceStudio.Data.Agents.FlowDraft", b =>
+                {
+                    b.Property<Guid>("AgentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("agent_id");
+
+                    b.Property<int?>("BaseVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("base_version");
+
+                    b.Property<string>("Document")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("document")
+                        .HasDefaultValueSql("'[]'::jsonb");
+
+                    b.Property<int>("Revision")
+                        .HasColumnType("integer")
+                        .HasColumnName("revision");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasColumnType("text")
+                        .HasColumnName("updated_by");
+
+                    b.HasKey("AgentId")
+                        .HasName("pk_flow_drafts");
+
+                    b.ToTable("flow_drafts", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_flow_drafts_revision", "revision > 0");
+                        });
+                });
+
             modelBuilder.Entity("VoiceStudio.Data.Agents.FlowNode", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1162,6 +1200,18 @@ namespace VoiceStudio.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_user_tokens_users_user_id");
+                });
+
+            modelBuilder.Entity("VoiceStudio.Data.Agents.FlowDraft", b =>
+                {
+                    b.HasOne("VoiceStudio.Data.Agents.Agent", "Agent")
+                        .WithOne()
+                        .HasForeignKey("VoiceStudio.Data.Agents.FlowDraft", "AgentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_flow_drafts_agents_agent_id");
+
+                    b.Navigation("Agent");
                 });
 
             modelBuilder.Entity("VoiceStudio.Data.Agents.FlowNode", b =>
