@@ -24,7 +24,7 @@ const FlowNode = memo(function FlowNode({ data, selected }) {
          title={data.problems.length ? data.problems.join("\n") : undefined}>
       <Handle type="target" position={Position.Left} id="in" className="vs-in" />
       <div className="vs-node-head">
-        <span className="vs-icon">{data.icon}</span>
+        <svg className="vs-icon" viewBox="0 0 24 24" dangerouslySetInnerHTML={{ __html: data.icon }} />
         <span className="vs-type">{data.typeLabel}</span>
         {data.initial && <span className="vs-badge vs-start">start</span>}
         {data.global && <span className="vs-badge">global</span>}
@@ -83,7 +83,7 @@ function Canvas({ host, dotnet }) {
       setModel(m);
       setNodes((previous) => toNodes(m, previous));
     };
-    host.fit = () => flow.fitView({ padding: 0.15, duration: 0 });
+    host.fit = () => { if (flow.getNodes().length) flow.fitView({ padding: 0.15, duration: 0, maxZoom: 1 }); };
     host.layout = () => layout(host, dotnet);
     host.nodesNow = () => flow.getNodes();
     host.ready?.();
@@ -163,6 +163,8 @@ function Canvas({ host, dotnet }) {
         deleteKeyCode={["Delete", "Backspace"]}
         multiSelectionKeyCode={["Shift", "Meta", "Control"]}
         minZoom={0.1}
+        maxZoom={2}
+        defaultViewport={{ x: 24, y: 24, zoom: 0.8 }}
         onlyRenderVisibleElements
         proOptions={{ hideAttribution: true }}
       >

@@ -4,7 +4,7 @@ using VoiceStudio.Media.Flows;
 
 namespace VoiceStudio.Web.Features.Flows;
 
-/// <summary>A node type as the designer's palette shows it.</summary>
+/// <summary>A node type as the designer's palette shows it; the icon is a Material icon's SVG content (24×24).</summary>
 public sealed record NodeKind(string Type, string Label, string Icon, string Description);
 
 /// <summary>An output of a node: where the flow goes on one intent, branch, result or function.</summary>
@@ -19,13 +19,13 @@ public sealed partial class FlowDesign
 {
     public static readonly IReadOnlyList<NodeKind> Kinds =
     [
-        new("say", "Say something", "💬", "Speaks a message, then goes on"),
-        new("ask", "Ask a question", "❓", "Asks, listens, and routes by answer, keypad digit or captured value"),
-        new("conversation", "AI conversation", "🤖", "The language model talks until one of its functions moves on"),
-        new("tool", "Call a tool", "🔧", "Calls an HTTP tool, keeps the answer, branches on success or failure"),
-        new("condition", "Check a condition", "🔀", "Branches on the values of variables"),
-        new("transfer", "Transfer the call", "📞", "Hands the call to a phone number"),
-        new("end", "End the call", "🏁", "Says goodbye and hangs up"),
+        new("say", "Say something", MudBlazor.Icons.Material.Filled.Campaign, "Speaks a message, then goes on"),
+        new("ask", "Ask a question", MudBlazor.Icons.Material.Filled.QuestionAnswer, "Asks, listens, and routes by answer, keypad digit or captured value"),
+        new("conversation", "AI conversation", MudBlazor.Icons.Material.Filled.SmartToy, "The language model talks until one of its functions moves on"),
+        new("tool", "Call a tool", MudBlazor.Icons.Material.Filled.Build, "Calls an HTTP tool, keeps the answer, branches on success or failure"),
+        new("condition", "Check a condition", MudBlazor.Icons.Material.Filled.CallSplit, "Branches on the values of variables"),
+        new("transfer", "Transfer the call", MudBlazor.Icons.Material.Filled.PhoneForwarded, "Hands the call to a phone number"),
+        new("end", "End the call", MudBlazor.Icons.Material.Filled.CallEnd, "Says goodbye and hangs up"),
     ];
 
     private const int HistoryLimit = 200;
@@ -50,9 +50,12 @@ public sealed partial class FlowDesign
 
     public static string TypeOf(JsonObject node) => node["type"]?.GetValue<string>() ?? "";
 
+    private string? _coalescing;
+
     /// <summary>Remembers the flow as it is now, so the next edit can be undone. Call before every edit.</summary>
     public void Checkpoint()
     {
+        _coalescing = null;
         _undo.Add(ToDocument().ToJsonString());
         if (_undo.Count > HistoryLimit)
         {
@@ -61,12 +64,36 @@ public sealed partial class FlowDesign
         _redo.Clear();
     }
 
+    /// <summary>
+    /// Puts an edited copy of a node in place of the node. A run of edits to the same field (typing) is one undo step:
+    /// only the first of them checkpoints.
+    /// </summary>
+    public bool Replace(string key, JsonObject edited, string field)
+    {
+        var index = Nodes.FindIndex(n => KeyOf(n) == key);
+        if (index < 0)
+        {
+            return false;
+        }
+        var run = $"{key}|{field}";
+        if (_coalescing != run)
+        {
+            Checkpoint();
+        }
+        _coalescing = run;
+        var copy = (JsonObject)edited.DeepClone();
+        copy["node_key"] = key;
+        Nodes[index] = copy;
+        return true;
+    }
+
     public bool Undo() => Step(_undo, _redo);
 
     public bool Redo() => Step(_redo, _undo);
 
     private bool Step(List<string> from, List<string> to)
     {
+        _coalescing = null;
         if (from.Count == 0)
         {
             return false;
@@ -440,7 +467,7 @@ public sealed partial class FlowDesign
                 ["key"] = key,
                 ["type"] = type,
                 ["typeLabel"] = kind?.Label ?? type,
-                ["icon"] = kind?.Icon ?? "•",
+                ["icon"] = kind?.Icon ?? "",
                 ["summary"] = Summary(node),
                 ["initial"] = node["is_initial"]?.GetValue<bool>() == true,
                 ["global"] = node["is_global"]?.GetValue<bool>() == true,

@@ -22,6 +22,17 @@ window.voicestudio = {
       if (isFinite(audio.duration)) seek(); else audio.addEventListener("loadedmetadata", seek, { once: true });
     });
   },
+  // Saves text the page made as a file.
+  download(name, text) {
+    const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  },
   // Dark mode is remembered per browser.
   getDarkMode() {
     const stored = localStorage.getItem("voicestudio-dark");
