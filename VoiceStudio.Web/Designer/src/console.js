@@ -30,10 +30,7 @@ function clear(session) {
 export const vsConsole = {
   async start(id, agent, mode, dotnet) {
     vsConsole.stop(id);
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(`${scheme}://${location.host}/ws/browser/${encodeURIComponent(agent)}?mode=${mode}`);
-    ws.binaryType = "arraybuffer";
-    const session = { ws, playing: new Set(), playhead: 0 };
+    const session = { ws: null, playing: new Set(), playhead: 0 };
     sessions.set(id, session);
     if (mode === "audio") {
       try {
@@ -41,7 +38,7 @@ export const vsConsole = {
         session.audio = new AudioContext();
         await session.audio.audioWorklet.addModule("/designer/pcm-capture.js");
         const capture = new AudioWorkletNode(session.audio, "pcm-capture", { processorOptions: { targetRate: 16000 } });
-        capture.port.onmessage = (e) => { if (ws.readyState === WebSocket.OPEN) ws.send(e.data); };
+        capture.port.onmessage = (e) => { if (session.ws?.readyState === WebSocket.OPEN) session.ws.send(e.data); };
         session.audio.createMediaStreamSource(session.stream).connect(capture);
         session.capture = capture;
       } catch (e) {
@@ -50,6 +47,12 @@ export const vsConsole = {
         return;
       }
     }
+    if (sessions.get(id) !== session) return; // stopped while the microphone was being set up
+    // The socket opens only now, with every handler in place, so no early message is missed.
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const ws = new WebSocket(`${scheme}://${location.host}/ws/browser/${encodeURIComponent(agent)}?mode=${mode}`);
+    ws.binaryType = "arraybuffer";
+    session.ws = ws;
     ws.onopen = () => ws.send(JSON.stringify({ event: "start" }));
     ws.onmessage = (m) => {
       if (typeof m.data === "string") {
@@ -68,13 +71,13 @@ export const vsConsole = {
   },
   send(id, message) {
     const session = sessions.get(id);
-    if (session?.ws.readyState === WebSocket.OPEN) session.ws.send(JSON.stringify(message));
+    if (session?.ws?.readyState === WebSocket.OPEN) session.ws.send(JSON.stringify(message));
   },
   stop(id, closed) {
     const session = sessions.get(id);
     if (!session) return;
     sessions.delete(id);
-    if (!closed && session.ws.readyState === WebSocket.OPEN) {
+    if (!closed && session.ws?.readyState === WebSocket.OPEN) {
       session.ws.send(JSON.stringify({ event: "stop" }));
       setTimeout(() => session.ws.close(), 200);
     }

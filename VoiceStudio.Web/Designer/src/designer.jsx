@@ -83,7 +83,17 @@ function Canvas({ host, dotnet }) {
       setModel(m);
       setNodes((previous) => toNodes(m, previous));
     };
-    host.fit = () => { if (flow.getNodes().length) flow.fitView({ padding: 0.15, duration: 0, maxZoom: 1 }); };
+    host.fit = () => {
+      // Fit once every node has been measured (a big flow takes a few frames), or after 2 s regardless.
+      const until = performance.now() + 2000;
+      const attempt = () => {
+        const all = flow.getNodes();
+        if (!all.length) return;
+        if (all.every((n) => n.measured?.width) || performance.now() > until) flow.fitView({ padding: 0.15, duration: 0, maxZoom: 1 });
+        else requestAnimationFrame(attempt);
+      };
+      requestAnimationFrame(attempt);
+    };
     host.layout = () => layout(host, dotnet);
     host.nodesNow = () => flow.getNodes();
     host.ready?.();
@@ -130,24 +140,29 @@ function Canvas({ host, dotnet }) {
     }
   }, []);
 
-  const onKeyDown = useCallback((event) => {
-    if (event.target.closest("input, textarea, [contenteditable]")) return;
-    const mod = event.ctrlKey || event.metaKey;
-    const key = event.key.toLowerCase();
-    let command = null;
-    if (mod && key === "z") command = event.shiftKey ? "redo" : "undo";
-    else if (mod && key === "y") command = "redo";
-    else if (mod && key === "c") command = "copy";
-    else if (mod && key === "v") command = "paste";
-    else if (mod && key === "a") command = "select-all";
-    if (command) {
-      event.preventDefault();
-      dotnet.invokeMethodAsync("OnCommand", command);
-    }
+  // Shortcuts work anywhere on the page except in text fields: after a delete the focused node is gone and focus
+  // falls back to the body, which must not lose Ctrl+Z.
+  useEffect(() => {
+    const onKeyDown = (event) => {
+      if (event.target.closest?.("input, textarea, select, [contenteditable], .mud-dialog")) return;
+      const mod = event.ctrlKey || event.metaKey;
+      const key = event.key.toLowerCase();
+      let command = null;
+      if (mod && key === "z") command = event.shiftKey ? "redo" : "undo";
+      else if (mod && key === "y") command = "redo";
+      else if (mod && key === "c") command = "copy";
+      else if (mod && key === "v") command = "paste";
+      if (command) {
+        event.preventDefault();
+        dotnet.invokeMethodAsync("OnCommand", command);
+      }
+    };
+    window.addEventListener("keydown", onKeyDown);
+    return () => window.removeEventListener("keydown", onKeyDown);
   }, [dotnet]);
 
   return (
-    <div ref={wrapper} className="vs-canvas" tabIndex={0} onKeyDown={onKeyDown} onDrop={onDrop} onDragOver={onDragOver}>
+    <div ref={wrapper} className="vs-canvas" tabIndex={0} onDrop={onDrop} onDragOver={onDragOver}>
       <ReactFlow
         nodes={nodes}
         edges={edges}
@@ -165,7 +180,6 @@ function Canvas({ host, dotnet }) {
         minZoom={0.1}
         maxZoom={2}
         defaultViewport={{ x: 24, y: 24, zoom: 0.8 }}
-        onlyRenderVisibleElements
         proOptions={{ hideAttribution: true }}
       >
         <Background gap={GRID} />
@@ -211,7 +225,7 @@ window.vsDesigner = {
     await host.whenReady;
     host.model = model;
     host.setModel(model);
-    if (fit) setTimeout(() => host.fit(), 30);
+    if (fit) host.fit();
   },
   async layout(elementId) {
     const host = hosts.get(elementId);
