@@ -88,9 +88,14 @@ function Canvas({ host, dotnet }) {
       const until = performance.now() + 2000;
       const attempt = () => {
         const all = flow.getNodes();
-        if (!all.length) return;
-        if (all.every((n) => n.measured?.width) || performance.now() > until) flow.fitView({ padding: 0.15, duration: 0, maxZoom: 1 });
-        else requestAnimationFrame(attempt);
+        const expected = host.model?.nodes.length ?? 0;
+        const measured = all.length === expected && all.every((n) => n.measured?.width);
+        if (measured || performance.now() > until) {
+          if (all.length) flow.fitView({ padding: 0.15, duration: 0, maxZoom: 1 });
+          // Tells whoever waits (the browser tests) that the view settled: the count of fits so far.
+          const canvas = wrapper.current?.parentElement;
+          if (canvas) canvas.dataset.fitted = String(Number(canvas.dataset.fitted || 0) + 1);
+        } else requestAnimationFrame(attempt);
       };
       requestAnimationFrame(attempt);
     };
