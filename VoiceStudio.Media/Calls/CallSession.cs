@@ -405,13 +405,43 @@ public sealed class CallSession : IDisposable, IPacedOutput
         {
             _userSpeaking = false;
             var vadStop = Now;
-            var text = _recognizer.FinishUtterance();
-            var sttFinal = Now;
-            _lastActivity = Now;
-            _idleCount = 0;
-            _observer.UserSpoke(text, Now);
-            _inputs.Writer.TryWrite(new Input.UserTurn(text, vadStop, sttFinal));
+            var finishing = _recognizer.FinishUtteranceAsync();
+            if (finishing.IsCompletedSuccessfully && _pendingFinal.IsCompleted)
+            {
+                Heard(finishing.Result, vadStop);
+            }
+            else
+            {
+                _pendingFinal = AwaitFinalAsync(finishing.AsTask(), vadStop, _pendingFinal); // a cloud recognizer: the call goes on meanwhile
+            }
         }
+    }
+
+    private Task _pendingFinal = Task.CompletedTask;
+
+    private async Task AwaitFinalAsync(Task<string> finishing, TimeSpan vadStop, Task previous)
+    {
+        await previous; // turns keep their order
+        string text;
+        try
+        {
+            text = await finishing;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogWarning(e, "The recognizer failed to finish an utterance; the turn is taken as silence");
+            text = "";
+        }
+        Heard(text, vadStop);
+    }
+
+    private void Heard(string text, TimeSpan vadStop)
+    {
+        var sttFinal = Now;
+        _lastActivity = Now;
+        _idleCount = 0;
+        _observer.UserSpoke(text, Now);
+        _inputs.Writer.TryWrite(new Input.UserTurn(text, vadStop, sttFinal));
     }
 
     /// <summary>A typed turn (browser test console): it cuts the agent off like speech would, then is the caller's turn.</summary>
@@ -591,6 +621,11 @@ public sealed class CallSession : IDisposable, IPacedOutput
             _observer.AgentSpoke(sentence, Now);
             return;
         }
+        if (_tts is IStreamingTextToSpeech streaming)
+        {
+            await StreamSentenceAsync(streaming, sentence, cancellationToken);
+            return;
+        }
         using var audio = await _tts.SynthesizeAsync(sentence, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
         if (_timing is { FirstAudio: null } timing)
@@ -609,6 +644,86 @@ public sealed class CallSession : IDisposable, IPacedOutput
             Enqueue(converted.AsSpan(0, count));
             _queuedSamples += count;
             _segments.Enqueue((sentence, _queuedSamples));
+        }
+    }
+
+    /// <summary>
+    /// A streaming provider's sentence: each chunk is resampled and queued as it arrives, so the caller hears the
+    /// start while the rest is made. The sentence counts as spoken from its first audio.
+    /// </summary>
+    private async Task StreamSentenceAsync(IStreamingTextToSpeech streaming, string sentence, CancellationToken cancellationToken)
+    {
+        Resampler? toStream = null;
+        var rate = 0;
+        var spoke = false;
+        var buffer = System.Buffers.ArrayPool<short>.Shared.Rent(8192);
+        try
+        {
+            await foreach (var chunk in streaming.StreamAsync(sentence, cancellationToken))
+            {
+                if (chunk.Samples.IsEmpty)
+                {
+                    continue;
+                }
+                if (!spoke)
+                {
+                    spoke = true;
+                    if (_timing is { FirstAudio: null } timing)
+                    {
+                        timing.FirstAudio = Now;
+                    }
+                    _observer.AgentSpoke(sentence, Now);
+                }
+                if (toStream is null || rate != chunk.SampleRate)
+                {
+                    if (toStream is not null)
+                    {
+                        QueueResampled(toStream, ReadOnlySpan<short>.Empty, ref buffer, flush: true, cancellationToken);
+                        toStream.Dispose();
+                    }
+                    rate = chunk.SampleRate;
+                    toStream = new Resampler(rate, _rate);
+                }
+                QueueResampled(toStream, chunk.Samples.Span, ref buffer, flush: false, cancellationToken);
+            }
+            if (toStream is not null)
+            {
+                QueueResampled(toStream, ReadOnlySpan<short>.Empty, ref buffer, flush: true, cancellationToken);
+            }
+            if (!spoke)
+            {
+                _observer.AgentSpoke(sentence, Now);
+            }
+            lock (_gate)
+            {
+                _segments.Enqueue((sentence, _queuedSamples));
+            }
+        }
+        finally
+        {
+            toStream?.Dispose();
+            System.Buffers.ArrayPool<short>.Shared.Return(buffer);
+        }
+    }
+
+    private void QueueResampled(Resampler resampler, ReadOnlySpan<short> input, ref short[] buffer, bool flush, CancellationToken cancellationToken)
+    {
+        var needed = resampler.MaxOutputLength(input.Length) + 1024;
+        if (buffer.Length < needed)
+        {
+            System.Buffers.ArrayPool<short>.Shared.Return(buffer);
+            buffer = System.Buffers.ArrayPool<short>.Shared.Rent(needed);
+        }
+        var count = input.IsEmpty ? 0 : resampler.Process(input, buffer);
+        if (flush)
+        {
+            count += resampler.Flush(buffer.AsSpan(count));
+        }
+        lock (_gate)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Enqueue(buffer.AsSpan(0, count));
+            _queuedSamples += count;
         }
     }
 

@@ -64,4 +64,8 @@ public static partial class CallLog
     [LoggerMessage(EventId = 11, EventName = NodeTransition, Level = LogLevel.Information,
         Message = "node_transition {CallId} agent {Agent} from {FromNode} to {Node} by {Trigger}")]
     public static partial void LogNodeTransition(this ILogger logger, Guid callId, string agent, string fromNode, string node, string trigger);
+
+    [LoggerMessage(EventId = 12, EventName = "speech_provider_failed", Level = LogLevel.Error,
+        Message = "speech_provider_failed {CallId} agent {Agent}: {Problem}")]
+    public static partial void LogSpeechProviderFailed(this ILogger logger, Guid callId, string agent, string problem);
 }

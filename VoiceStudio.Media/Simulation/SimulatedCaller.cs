@@ -569,15 +569,15 @@ public sealed class SimulatedCaller : IAsyncDisposable
             _agentTurnsDone++;
         }
         var seconds = audio.Length / (double)Rate;
-        _transcriptions.Add(Task.Run(() =>
+        _transcriptions.Add(Task.Run(async () =>
         {
-            var heard = Transcribe(audio);
+            var heard = await TranscribeAsync(audio);
             _options.Progress?.Invoke($"agent: {heard} ({seconds:0.0} s of audio{(latency is { } l ? $", {l:0} ms after the caller stopped" : "")})");
             return new SimulatedTurn(caller, heard, seconds, latency);
         }));
     }
 
-    private string Transcribe(short[] audio)
+    private async Task<string> TranscribeAsync(short[] audio)
     {
         if (_recognizers is null)
         {
@@ -591,7 +591,7 @@ public sealed class SimulatedCaller : IAsyncDisposable
         {
             recognizer.Feed(wide);
         }
-        var text = recognizer.FinishUtterance();
+        var text = await recognizer.FinishUtteranceAsync();
         return text.Length == 0 ? "(nothing recognized)" : text;
     }
 

@@ -4,7 +4,7 @@ using VoiceStudio.Media.Speech.PocketSphinx;
 
 namespace VoiceStudio.Media.Speech;
 
-/// <summary>Text to speech for one call (cloud providers implement it in issue 8).</summary>
+/// <summary>Text to speech for one call.</summary>
 public interface ITextToSpeech
 {
     /// <summary>The rate of the audio it returns.</summary>
@@ -12,6 +12,18 @@ public interface ITextToSpeech
 
     /// <summary>One sentence to PCM; the caller disposes the audio.</summary>
     Task<SynthesizedAudio> SynthesizeAsync(string text, CancellationToken cancellationToken);
+}
+
+/// <summary>A piece of a sentence's audio as it arrives from a streaming provider (the rate may differ per chunk after a fallback).</summary>
+public readonly record struct AudioChunk(ReadOnlyMemory<short> Samples, int SampleRate);
+
+/// <summary>
+/// Text to speech that streams: the call plays a sentence's first audio while the rest is still being made.
+/// Cancelling the token stops the sentence (a barge-in) and the provider's work on it.
+/// </summary>
+public interface IStreamingTextToSpeech : ITextToSpeech
+{
+    IAsyncEnumerable<AudioChunk> StreamAsync(string text, CancellationToken cancellationToken);
 }
 
 /// <summary>Speech to text for one call, fed 16 kHz audio as it arrives; not thread-safe.</summary>
@@ -24,7 +36,11 @@ public interface ISpeechRecognizer : IDisposable
     /// <summary>What the utterance so far sounds like (for the minimum-words rule of barge-in).</summary>
     string Partial();
 
-    string FinishUtterance();
+    /// <summary>
+    /// The utterance's final text. Embedded recognizers answer at once; a cloud one may wait for its provider, and
+    /// the call goes on meanwhile (turns keep their order).
+    /// </summary>
+    ValueTask<string> FinishUtteranceAsync();
 }
 
 /// <summary>Flite: synthesis runs on the thread pool so the caller's flow never blocks on it.</summary>
@@ -138,10 +154,10 @@ public sealed class PocketSphinxPool(PocketSphinxModel model) : IDisposable
 
         public string Partial() => decoder.Partial();
 
-        public string FinishUtterance()
+        public ValueTask<string> FinishUtteranceAsync()
         {
             _open = false;
-            return decoder.EndUtterance();
+            return ValueTask.FromResult(decoder.EndUtterance());
         }
 
         public void Dispose()
@@ -168,7 +184,7 @@ public sealed class NoAudioRecognizer : ISpeechRecognizer
 
     public string Partial() => "";
 
-    public string FinishUtterance() => "";
+    public ValueTask<string> FinishUtteranceAsync() => ValueTask.FromResult("");
 
     public void Dispose()
     {
@@ -216,7 +232,7 @@ public sealed class DeferredRecognizer(Func<ISpeechRecognizer> rent) : ISpeechRe
 
     public string Partial() => Inner.Partial();
 
-    public string FinishUtterance() => Inner.FinishUtterance();
+    public ValueTask<string> FinishUtteranceAsync() => Inner.FinishUtteranceAsync();
 
     public void Dispose()
     {

@@ -252,7 +252,7 @@ public static class SessionBenchmark
 
         public string Partial() => "";
 
-        public string FinishUtterance() => "book an appointment";
+        public ValueTask<string> FinishUtteranceAsync() => ValueTask.FromResult("book an appointment");
 
         public void Dispose()
         {

@@ -189,6 +189,12 @@ public static class Extensions
         }));
         services.AddSingleton<AgentRuntimeLoader>();
         services.AddSingleton<CallHost>();
+        services.AddSingleton<Features.Calls.SpeechProviders>();
+        // Cloud speech: a sentence or an utterance that takes longer than this is a failure (the fallback speaks).
+        // A barge-in disposes the sentence's response: with no draining, the connection is closed at once and the
+        // provider stops streaming audio nobody will hear.
+        services.AddHttpClient("speech", client => client.Timeout = TimeSpan.FromSeconds(10))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { MaxResponseDrainSize = 0 });
         services.AddHostedService<SpeechWarmup>();
         return services;
     }

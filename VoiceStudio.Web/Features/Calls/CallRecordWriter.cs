@@ -132,6 +132,9 @@ public sealed class CallRecordWriter : ICallObserver
             CallEventTypes.All.Contains(trace.Type) ? trace.Data : new Dictionary<string, object?> { ["unknown_trace"] = trace.Type, ["data"] = trace.Data });
     }
 
+    /// <summary>What the call's cloud speech used, read when the call ends.</summary>
+    public Func<Media.Speech.Cloud.SpeechUsage>? UsageSource { get; set; }
+
     private int _llmRequests;
     private long _llmInputTokens;
     private long _llmOutputTokens;
@@ -156,12 +159,21 @@ public sealed class CallRecordWriter : ICallObserver
             call.EndReason = end.Reason;
             call.RecordingPath = end.Recording is { } r ? Relative(r.Path) : call.RecordingPath;
             call.UpdatedAt = now;
-            if (_llmRequests > 0)
+            var speech = UsageSource?.Invoke();
+            if (_llmRequests > 0 || speech is { SttSeconds: > 0 } or { TtsCharacters: > 0 })
             {
                 var usage = System.Text.Json.Nodes.JsonNode.Parse(call.Usage) as System.Text.Json.Nodes.JsonObject ?? [];
-                usage["llm_requests"] = _llmRequests;
-                usage["llm_input_tokens"] = _llmInputTokens;
-                usage["llm_output_tokens"] = _llmOutputTokens;
+                if (_llmRequests > 0)
+                {
+                    usage["llm_requests"] = _llmRequests;
+                    usage["llm_input_tokens"] = _llmInputTokens;
+                    usage["llm_output_tokens"] = _llmOutputTokens;
+                }
+                if (speech is not null)
+                {
+                    usage["stt_seconds"] = Math.Round(speech.SttSeconds, 2);
+                    usage["tts_characters"] = speech.TtsCharacters;
+                }
                 call.Usage = usage.ToJsonString();
             }
             await db.SaveChangesAsync();

@@ -5,6 +5,7 @@ using VoiceStudio.Data;
 using VoiceStudio.Data.Calls;
 using VoiceStudio.Media.Audio.Vad;
 using VoiceStudio.Media.Calls;
+using VoiceStudio.Media.Diagnostics;
 using VoiceStudio.Media.Flows;
 using VoiceStudio.Media.Speech;
 using VoiceStudio.Media.Telephony;
@@ -154,8 +155,6 @@ public static class MediaEndpoints
 public sealed class CallHost(
     IServiceProvider services,
     IDbContextFactory<VoiceStudioDbContext> dbFactory,
-    PocketSphinxPool recognizers,
-    ITextToSpeech tts,
     VoiceActivityFactory vad,
     IToolInvoker tools,
     IOptions<VoiceStudioSettings> settings,
@@ -163,6 +162,7 @@ public sealed class CallHost(
     TelephonyAccounts accounts,
     ProviderApi providers,
     AgentWebhooks webhooks,
+    SpeechProviders speechProviders,
     IHostApplicationLifetime lifetime,
     TimeProvider clock,
     ILogger<CallHost> logger)
@@ -185,10 +185,16 @@ public sealed class CallHost(
         var writer = new CallRecordWriter(callId ?? Guid.CreateVersion7(), agent.Definition.Name, services);
         var conversation = new FlowConversation(agent.Definition, tools, clock);
         using var owned = serializer;
-        using ISpeechRecognizer recognizer = options.TextOnly ? new NoAudioRecognizer() : new DeferredRecognizer(recognizers.Rent);
+        var speech = speechProviders.For(agent.Row, serializer.SampleRate, options.TextOnly, problem =>
+        {
+            logger.LogSpeechProviderFailed(writer.CallId, agent.Definition.Name, problem);
+            writer.Traced(new Trace("error", new Dictionary<string, object?> { ["message"] = problem, ["source"] = "speech" }));
+        });
+        writer.UsageSource = () => speech.Usage;
+        using ISpeechRecognizer recognizer = speech.Recognizer;
         var recordings = Path.GetFullPath(settings.Value.RecordingsDir);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping);
-        using var session = new CallSession(options, serializer, transport, conversation, recognizer, tts, vad, observe(writer),
+        using var session = new CallSession(options, serializer, transport, conversation, recognizer, speech.Voice, vad, observe(writer),
             stream =>
             {
                 var day = clock.GetUtcNow();

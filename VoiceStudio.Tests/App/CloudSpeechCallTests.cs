@@ -1,0 +1,101 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using VoiceStudio.Data.Calls;
+using VoiceStudio.Media.Simulation;
+using VoiceStudio.Tests.Speech;
+using static VoiceStudio.Tests.App.ApiClient;
+
+namespace VoiceStudio.Tests.App;
+
+/// <summary>
+/// Cloud speech in real calls: a simulated Twilio caller talks to an agent that hears through Deepgram and speaks
+/// through OpenAI speech, both served by the local protocol fake; and the same agent with refused keys falls back to
+/// the embedded recognizer and voice within the turn, with the reason in the call's events.
+/// </summary>
+[Collection(RunningAppGroup.Name)]
+public sealed class CloudSpeechCallTests(AppFixture fixture)
+{
+    private const string Flow = """
+        {"nodes": [
+          {"node_key": "menu", "type": "ask", "is_initial": true,
+           "config": {"prompt": "Would you like to book an appointment?",
+                      "intents": [{"name": "book", "phrases": ["book an appointment", "book"], "next_node_key": "booked"}],
+                      "no_match": {"reprompt": "Sorry, say book an appointment.", "max": 3}, "no_input": {"reprompt": "Are you there?", "max": 3},
+                      "fallback_node_key": "booked"}},
+          {"node_key": "booked", "type": "end", "config": {"text": "You are booked. Goodbye!"}}]}
+        """;
+
+    private async Task<string> AgentAsync(CloudSpeechServer server, string key)
+    {
+        var name = $"cloud-{Guid.NewGuid():N}"[..12];
+        using var api = await AdminAsync(fixture);
+        await ReadAsync(await api.PostAsync("api/agents", Json(new JsonObject
+        {
+            ["name"] = name,
+            ["stt_provider"] = "deepgram",
+            ["tts_provider"] = "openai",
+            ["provider_settings"] = new JsonObject
+            {
+                ["deepgram"] = new JsonObject { ["base_url"] = server.BaseUri.ToString(), ["api_key"] = key },
+                ["openai_tts"] = new JsonObject { ["base_url"] = new Uri(server.BaseUri, "v1/").ToString(), ["api_key"] = key },
+            },
+        })), HttpStatusCode.Created);
+        await ReadAsync(await api.PutAsync($"api/agents/{name}/flow", Json(Flow)), HttpStatusCode.OK);
+        return name;
+    }
+
+    private async Task<(Call Call, List<CallEvent> Events)> CallAsync(string agent)
+    {
+        using var http = new HttpClient();
+        var result = await SimulatedCaller.RunAsync(fixture.App.BaseUri, "twilio", agent, CallerScript.Parse("wait; say book an appointment; wait 8"),
+            new SimulatedCallerOptions { Transcribe = false, WebhookSecret = AppFixture.WebhookSecret("twilio"), MaxCallDuration = TimeSpan.FromSeconds(60) },
+            null, http, CancellationToken.None);
+        var id = Guid.Parse(result.CallId!);
+        await using var db = fixture.Database.NewContext();
+        await ConsoleClient.WaitForEndAsync(db, id);
+        await Task.Delay(500); // the usage and the last events are written as the call ends
+        return (await db.Calls.AsNoTracking().SingleAsync(c => c.Id == id),
+            await db.CallEvents.AsNoTracking().Where(e => e.CallId == id).OrderBy(e => e.Id).ToListAsync());
+    }
+
+    [Fact]
+    public async Task A_call_hears_through_deepgram_and_speaks_through_openai_and_counts_its_usage()
+    {
+        await using var server = await CloudSpeechServer.StartAsync();
+        server.Transcripts.Enqueue("book an appointment");
+        var (call, events) = await CallAsync(await AgentAsync(server, CloudSpeechServer.Key));
+
+        Assert.Contains("book an appointment", call.Transcript, StringComparison.Ordinal);
+        Assert.Contains("You are booked.", call.Transcript, StringComparison.Ordinal);
+        Assert.Contains(events, e => e.Type == CallEventTypes.NodeEntered && e.Data.Contains("booked", StringComparison.Ordinal));
+        Assert.DoesNotContain(events, e => e.Type == CallEventTypes.Error);
+        Assert.Contains("Would you like to book an appointment?", server.SpokenTexts); // the voice was the provider's
+        Assert.Contains("You are booked.", server.SpokenTexts);
+        Assert.True(server.DeepgramAudioBytes > 16000, "the caller's audio went to deepgram");
+        Assert.Contains("Finalize", server.DeepgramControl);
+        var usage = JsonNode.Parse(call.Usage)!;
+        Assert.True(usage["stt_seconds"]!.GetValue<double>() > 0.5);
+        Assert.Equal(server.SpokenTexts.Sum(t => t.Length), usage["tts_characters"]!.GetValue<long>()); // what the provider was asked to say
+        var latency = events.First(e => e.Type == CallEventTypes.TurnLatency);
+        Assert.Contains("stt_final_ms", latency.Data, StringComparison.Ordinal);
+        Assert.Contains("first_tts_audio_ms", latency.Data, StringComparison.Ordinal);
+        Assert.True(call.RecordingPath is not null);
+    }
+
+    [Fact]
+    public async Task Refused_keys_fall_back_to_the_embedded_speech_within_the_turn_and_say_why()
+    {
+        await using var server = await CloudSpeechServer.StartAsync();
+        var (call, events) = await CallAsync(await AgentAsync(server, "a-wrong-key"));
+
+        var errors = events.Where(e => e.Type == CallEventTypes.Error).Select(e => e.Data).ToList();
+        Assert.Contains(errors, e => e.Contains("speech (openai) failed, the embedded voice takes over", StringComparison.Ordinal) && e.Contains("401", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("speech recognition (deepgram) failed, the embedded recognizer takes over", StringComparison.Ordinal));
+        Assert.Empty(server.SpokenTexts);
+        // No dead air: the embedded voice asked, the embedded recognizer heard the caller, and the flow went on.
+        Assert.Contains("Would you like to book an appointment?", call.Transcript, StringComparison.Ordinal);
+        Assert.Contains(events, e => e.Type == CallEventTypes.NodeEntered && e.Data.Contains("booked", StringComparison.Ordinal));
+        Assert.Equal(CallStatus.Completed, call.Status);
+    }
+}
