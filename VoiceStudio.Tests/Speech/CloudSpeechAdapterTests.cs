@@ -155,6 +155,59 @@ public sealed class CloudSpeechAdapterTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Cartesia_streams_each_sentence_on_its_own_context_and_a_barge_in_cancels_only_that_one()
+    {
+        var usage = new SpeechUsage();
+        using var voice = new CartesiaTextToSpeech(Settings(voice: "voice-1"), callRate: 8000, usage);
+        var first = new List<AudioChunk>();
+        await foreach (var chunk in voice.StreamAsync("Hello, and thank you for calling.", CancellationToken.None))
+        {
+            first.Add(chunk);
+        }
+        Assert.True(first.Count > 3);
+        Assert.All(first, c => Assert.Equal(8000, c.SampleRate));
+        Assert.Single(_server.CartesiaCompleted);
+
+        using var bargeIn = new CancellationTokenSource();
+        var got = 0;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var chunk in voice.StreamAsync("This sentence is long enough to be interrupted by the caller halfway through.", bargeIn.Token))
+            {
+                if (++got == 2)
+                {
+                    await bargeIn.CancelAsync();
+                }
+            }
+        });
+        await WaitUntilAsync(() => _server.CartesiaCancelled.Count == 1);
+        Assert.Single(_server.CartesiaCompleted); // the cut-off sentence never finished
+
+        // the same socket speaks the next sentence
+        var next = 0;
+        await foreach (var chunk in voice.StreamAsync("Sorry, go ahead.", CancellationToken.None))
+        {
+            next += chunk.Samples.Length;
+        }
+        Assert.True(next > 4000);
+        Assert.Equal(3, _server.SpokenTexts.Count);
+    }
+
+    [Fact]
+    public async Task A_refused_cartesia_key_fails_the_sentence_so_the_fallback_can_speak()
+    {
+        var reports = new List<string>();
+        using var voice = new FallbackTextToSpeech(new CartesiaTextToSpeech(Settings(key: "wrong"), 8000), new FliteTextToSpeech(), reports.Add);
+        var samples = 0;
+        await foreach (var chunk in voice.StreamAsync("Hello there.", CancellationToken.None))
+        {
+            samples += chunk.Samples.Length;
+        }
+        Assert.True(samples > 8000);
+        Assert.Contains("check the API key", Assert.Single(reports), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OpenAi_transcription_sends_the_utterance_as_wav_and_reads_the_text()
     {
         _server.Transcripts.Enqueue("what are your opening hours");

@@ -72,6 +72,7 @@ public sealed class CloudSpeechServer : IAsyncDisposable
         app.MapPost("/v1/audio/speech", server.OpenAiSpeechAsync);
         app.MapPost("/v1/audio/transcriptions", server.OpenAiTranscriptionAsync);
         app.MapPost("/v1/text-to-speech/{voice}/stream", server.ElevenLabsAsync);
+        app.Map("/tts/websocket", server.CartesiaAsync);
         await app.StartAsync();
         server._app = app;
         server.BaseUri = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
@@ -219,6 +220,95 @@ public sealed class CloudSpeechServer : IAsyncDisposable
         catch (Exception) when (http.RequestAborted.IsCancellationRequested)
         {
             Interlocked.Increment(ref _speechRequestsCancelled); // the caller cut the agent off
+        }
+    }
+
+    public ConcurrentQueue<string> CartesiaCancelled { get; } = new();
+    public ConcurrentQueue<string> CartesiaCompleted { get; } = new();
+
+    private async Task CartesiaAsync(HttpContext http)
+    {
+        if (http.Request.Headers["X-API-Key"].ToString() != Key && http.Request.Query["api_key"].ToString() != Key)
+        {
+            http.Response.StatusCode = 401;
+            await http.Response.WriteAsJsonAsync(new { error = "Invalid API key" });
+            return;
+        }
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            http.Response.StatusCode = 400;
+            return;
+        }
+        using var socket = await http.WebSockets.AcceptWebSocketAsync();
+        var cancelled = new ConcurrentDictionary<string, bool>();
+        var sending = new SemaphoreSlim(1, 1);
+        async Task SendAsync(object message)
+        {
+            await sending.WaitAsync();
+            try
+            {
+                await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(message), WebSocketMessageType.Text, true, CancellationToken.None);
+            }
+            finally
+            {
+                sending.Release();
+            }
+        }
+        var generations = new List<Task>();
+        var buffer = new byte[64 * 1024];
+        while (socket.State == WebSocketState.Open)
+        {
+            WebSocketReceiveResult result;
+            try
+            {
+                result = await socket.ReceiveAsync(buffer, CancellationToken.None);
+            }
+            catch (WebSocketException)
+            {
+                return;
+            }
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                await Task.WhenAll(generations);
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+                return;
+            }
+            var request = JsonNode.Parse(Encoding.UTF8.GetString(buffer, 0, result.Count))!;
+            var context = request["context_id"]!.ToString();
+            if (request["cancel"]?.GetValue<bool>() == true)
+            {
+                cancelled[context] = true;
+                CartesiaCancelled.Enqueue(context);
+                continue;
+            }
+            var format = request["output_format"]!;
+            if (format["encoding"]?.ToString() != "pcm_s16le" || request["voice"]?["id"] is null)
+            {
+                await SendAsync(new { type = "error", done = true, status_code = 400, error = "output_format.encoding must be pcm_s16le and voice.id is required", context_id = context });
+                continue;
+            }
+            var rate = format["sample_rate"]!.GetValue<int>();
+            var text = request["transcript"]!.ToString();
+            SpokenTexts.Enqueue(text);
+            generations.Add(Task.Run(async () =>
+            {
+                using var speech = FliteSynthesizer.Shared.Synthesize(text);
+                var samples = PhoneLine.Resample(speech.Samples, speech.SampleRate, rate);
+                var bytes = new byte[samples.Length * 2];
+                Buffer.BlockCopy(samples, 0, bytes, 0, bytes.Length);
+                for (var offset = 0; offset < bytes.Length; offset += rate / 10 * 2)
+                {
+                    if (cancelled.ContainsKey(context))
+                    {
+                        return;
+                    }
+                    var piece = Convert.ToBase64String(bytes, offset, Math.Min(rate / 10 * 2, bytes.Length - offset));
+                    await SendAsync(new { type = "chunk", data = piece, done = false, status_code = 206, step_time = 20, context_id = context });
+                    await Task.Delay(20);
+                }
+                CartesiaCompleted.Enqueue(context);
+                await SendAsync(new { type = "done", done = true, status_code = 206, context_id = context });
+            }));
         }
     }
 

@@ -98,8 +98,11 @@ public sealed class FallbackRecognizer(ISpeechRecognizer primary, Func<ISpeechRe
 /// the fallback speaks that sentence, and the rest of the call (no dead air); <paramref name="report"/> is told once.
 /// A failure mid-sentence ends that sentence and moves the next ones to the fallback.
 /// </summary>
-public sealed class FallbackTextToSpeech(IStreamingTextToSpeech primary, ITextToSpeech fallback, Action<string> report) : IStreamingTextToSpeech
+public sealed class FallbackTextToSpeech(IStreamingTextToSpeech primary, ITextToSpeech fallback, Action<string> report) : IStreamingTextToSpeech, IDisposable
 {
+    /// <summary>Ends the provider's connection (Cartesia's socket) with the call.</summary>
+    public void Dispose() => (primary as IDisposable)?.Dispose();
+
     private volatile bool _failed;
 
     public bool FailedOver => _failed;

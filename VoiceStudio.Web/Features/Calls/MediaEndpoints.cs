@@ -192,6 +192,7 @@ public sealed class CallHost(
         });
         writer.UsageSource = () => speech.Usage;
         using ISpeechRecognizer recognizer = speech.Recognizer;
+        using var voice = speech.Voice as IDisposable; // a provider's socket closes with the call
         var recordings = Path.GetFullPath(settings.Value.RecordingsDir);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping);
         using var session = new CallSession(options, serializer, transport, conversation, recognizer, speech.Voice, vad, observe(writer),

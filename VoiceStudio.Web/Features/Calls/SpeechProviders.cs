@@ -11,7 +11,7 @@ public sealed record CallSpeech(ISpeechRecognizer Recognizer, ITextToSpeech Voic
 
 /// <summary>
 /// Builds each call's speech from the agent's choice (SPEC §6): the embedded PocketSphinx and Flite, or Deepgram,
-/// OpenAI-compatible transcription, OpenAI-compatible speech or ElevenLabs, each behind the agent's fallback
+/// OpenAI-compatible transcription, OpenAI-compatible speech, ElevenLabs or Cartesia, each behind the agent's fallback
 /// (default: the embedded one) so a wrong key or an outage is a logged error and the embedded voice, not dead air.
 /// Where a provider is and its key: <c>provider_settings.{provider}</c> (<c>base_url</c>, <c>api_key</c> or
 /// <c>api_key_env</c>, provider options), else the environment (<c>DEEPGRAM_API_KEY</c>, <c>OPENAI_API_KEY</c>,
@@ -24,6 +24,7 @@ public sealed class SpeechProviders(PocketSphinxPool recognizers, ITextToSpeech 
         ["deepgram"] = new("https://api.deepgram.com"),
         ["openai"] = new("https://api.openai.com/v1/"),
         ["elevenlabs"] = new("https://api.elevenlabs.io"),
+        ["cartesia"] = new("https://api.cartesia.ai"),
     };
 
     /// <summary>The call's speech; <paramref name="report"/> hears each provider failure once, in words.</summary>
@@ -66,6 +67,8 @@ public sealed class SpeechProviders(PocketSphinxPool recognizers, ITextToSpeech 
                 "elevenlabs" => new FallbackTextToSpeech(new ElevenLabsTextToSpeech(httpClients.CreateClient("speech"),
                     Settings(agent, "elevenlabs", "elevenlabs", agent.TtsModel, agent.TtsVoice, agent.TtsLanguage), callRate, usage), embeddedVoice,
                     reason => report($"speech (elevenlabs) failed, the embedded voice takes over: {reason}")),
+                "cartesia" => new FallbackTextToSpeech(new CartesiaTextToSpeech(Settings(agent, "cartesia", "cartesia", agent.TtsModel, agent.TtsVoice, agent.TtsLanguage),
+                    callRate, usage), embeddedVoice, reason => report($"speech (cartesia) failed, the embedded voice takes over: {reason}")),
                 _ => embeddedVoice,
             };
         }
