@@ -81,6 +81,48 @@ public sealed class CloudSpeechCallTests(AppFixture fixture)
         Assert.Contains("stt_final_ms", latency.Data, StringComparison.Ordinal);
         Assert.Contains("first_tts_audio_ms", latency.Data, StringComparison.Ordinal);
         Assert.True(call.RecordingPath is not null);
+
+        // the call page shows what the call used
+        await using var browser = await Screenshots.BrowserAsync();
+        var page = await Screenshots.SignedInPageAsync(browser, fixture, $"calls/{call.Id}", $"Call with {call.AgentName}");
+        await Microsoft.Playwright.Assertions.Expect(page.GetByTestId("usage").First).ToContainTextAsync("Speech heard (cloud STT)");
+        await Microsoft.Playwright.Assertions.Expect(page.GetByTestId("usage").Nth(1)).ToContainTextAsync($"Characters spoken (cloud TTS){usage["tts_characters"]}");
+    }
+
+    [Fact]
+    public async Task The_agent_editor_plays_a_sample_of_a_cloud_voice_and_names_a_missing_or_refused_key()
+    {
+        await using var server = await CloudSpeechServer.StartAsync();
+        var name = await AgentAsync(server, CloudSpeechServer.Key);
+        await using var browser = await Screenshots.BrowserAsync();
+        var page = await Screenshots.SignedInPageAsync(browser, fixture, $"agents/{name}", name);
+        await page.Locator(".mud-tab", new() { HasText = "Voice and models" }).ClickAsync();
+        await page.GetByTestId("test-voice").ClickAsync();
+        await Microsoft.Playwright.Assertions.Expect(page.GetByTestId("voice-sample")).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex("^data:audio/wav;base64,"));
+        Assert.Contains("Hello! This is how I will sound on the phone.", server.SpokenTexts);
+        await Microsoft.Playwright.Assertions.Expect(page.GetByTestId("tts-key-problem")).ToHaveCountAsync(0);
+
+        using (var api = await AdminAsync(fixture))
+        {
+            await ReadAsync(await api.PatchAsync($"api/agents/{name}", Json(new JsonObject
+            {
+                ["stt_provider"] = "openai",
+                ["provider_settings"] = new JsonObject
+                {
+                    ["deepgram"] = new JsonObject { ["base_url"] = server.BaseUri.ToString(), ["api_key"] = "••••-key" },
+                    ["openai_stt"] = new JsonObject { ["api_key_env"] = "NO_SUCH_VARIABLE_FOR_TESTS" },
+                    ["openai_tts"] = new JsonObject { ["base_url"] = new Uri(server.BaseUri, "v1/").ToString(), ["api_key"] = "a-wrong-key" },
+                },
+            })), HttpStatusCode.OK);
+        }
+        await page.ReloadAsync();
+        await Microsoft.Playwright.Assertions.Expect(page.GetByTestId("interactive")).ToHaveTextAsync("yes");
+        await page.Locator(".mud-tab", new() { HasText = "Voice and models" }).ClickAsync();
+        await Microsoft.Playwright.Assertions.Expect(page.GetByTestId("stt-key-problem")).ToContainTextAsync("no API key for openai");
+        await page.GetByTestId("test-voice").ClickAsync();
+        await Microsoft.Playwright.Assertions.Expect(page.GetByTestId("voice-problem")).ToContainTextAsync("401");
+        await Microsoft.Playwright.Assertions.Expect(page.GetByTestId("voice-problem")).ToContainTextAsync("check the API key");
+        await page.ScreenshotAsync(new() { Path = Screenshots.PathFor("agent-voice.png") });
     }
 
     [Fact]

@@ -36,12 +36,13 @@ public sealed class DashboardStatsTests
                 }
                 return call;
             }
-            Add("demo", CallStatus.Completed, now.AddHours(-1), 30, false, 800, 900);
+            Add("demo", CallStatus.Completed, now.AddHours(-1), 30, false, 800, 900).Usage =
+                """{"stt_seconds": 12.5, "tts_characters": 340, "llm_requests": 2, "llm_input_tokens": 500, "llm_output_tokens": 60}""";
             Add("demo", CallStatus.Failed, now.AddHours(-2), 10, false, 1000);
             Add("demo", CallStatus.InProgress, now.AddMinutes(-1), null);
-            Add("sales", CallStatus.Completed, now.AddHours(-3), 50, false, 700);
+            Add("sales", CallStatus.Completed, now.AddHours(-3), 50, false, 700).Usage = """{"stt_seconds": 7.5, "tts_characters": 60}""";
             Add("demo", CallStatus.Completed, now.AddDays(-2), 20); // not today, but within the week
-            Add("demo", CallStatus.Completed, now.AddMinutes(-5), 99, test: true, 5000); // a test call: counted nowhere
+            Add("demo", CallStatus.Completed, now.AddMinutes(-5), 99, test: true, 5000).Usage = """{"stt_seconds": 1000}"""; // a test call: counted nowhere
             await db.SaveChangesAsync();
         }
 
@@ -59,6 +60,7 @@ public sealed class DashboardStatsTests
         Assert.Equal((4, 2), (demo.Calls, demo.Completed));
         Assert.Equal(0.5, demo.SuccessRate);
         Assert.Equal("sales", figures.Agents[1].Agent);
+        Assert.Equal(new UsageFigures(20, 400, 560), figures.UsageToday);
     }
 
     private sealed class TestDbFactory(TestDatabase database) : Microsoft.EntityFrameworkCore.IDbContextFactory<VoiceStudio.Data.VoiceStudioDbContext>

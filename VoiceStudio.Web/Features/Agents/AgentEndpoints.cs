@@ -228,7 +228,7 @@ public static partial class AgentEndpoints
         return node;
     }
 
-    private static void KeepMasked(JsonNode given, JsonNode? stored)
+    public static void KeepMasked(JsonNode given, JsonNode? stored)
     {
         if (given is not JsonObject o || stored is not JsonObject old)
         {

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using VoiceStudio.Data.Agents;
 using VoiceStudio.Media.Speech;
 using VoiceStudio.Media.Speech.Cloud;
+using VoiceStudio.Media.Speech.Flite;
 
 namespace VoiceStudio.Web.Features.Calls;
 
@@ -27,57 +28,125 @@ public sealed class SpeechProviders(PocketSphinxPool recognizers, ITextToSpeech 
         ["cartesia"] = new("https://api.cartesia.ai"),
     };
 
-    /// <summary>The call's speech; <paramref name="report"/> hears each provider failure once, in words.</summary>
+    public static readonly IReadOnlyList<string> CloudRecognizers = ["deepgram", "openai"];
+    public static readonly IReadOnlyList<string> CloudVoices = ["openai", "elevenlabs", "cartesia"];
+
+    /// <summary>
+    /// The call's speech; <paramref name="report"/> hears each provider failure once, in words. Behind the agent's
+    /// provider is its fallback (<c>provider_settings.fallback.stt</c> / <c>.tts</c>, another cloud provider or the
+    /// embedded one, the default), and behind a cloud fallback the embedded speech, so a call always has a voice.
+    /// </summary>
     public CallSpeech For(Agent agent, int callRate, bool textOnly, Action<string> report)
     {
         var usage = new SpeechUsage();
+        var (sttFallback, ttsFallback) = FallbacksOf(agent);
         ISpeechRecognizer Embedded() => new DeferredRecognizer(recognizers.Rent);
-        ISpeechRecognizer recognizer;
-        if (textOnly)
-        {
-            recognizer = new NoAudioRecognizer();
-        }
-        else
+        ISpeechRecognizer WithFallback(string provider, Func<ISpeechRecognizer> next)
         {
             try
             {
-                recognizer = agent.SttProvider switch
-                {
-                    "deepgram" => new FallbackRecognizer(new DeepgramRecognizer(Settings(agent, "deepgram", "deepgram", agent.SttModel, null, agent.SttLanguage), usage), Embedded,
-                        reason => report($"speech recognition (deepgram) failed, the embedded recognizer takes over: {reason}")),
-                    "openai" => new FallbackRecognizer(new OpenAiTranscriber(httpClients.CreateClient("speech"), Settings(agent, "openai_stt", "openai", agent.SttModel, null, agent.SttLanguage), usage),
-                        Embedded, reason => report($"speech recognition (openai) failed, the embedded recognizer takes over: {reason}")),
-                    _ => Embedded(),
-                };
+                return new FallbackRecognizer(Recognizer(agent, provider, usage), next,
+                    reason => report($"speech recognition ({provider}) failed, {(next == Embedded ? "the embedded recognizer" : "the fallback")} takes over: {reason}"));
             }
             catch (SpeechProviderException e)
             {
-                report($"speech recognition ({agent.SttProvider}) cannot start, the embedded recognizer is used: {e.Message}");
-                recognizer = Embedded();
+                report($"speech recognition ({provider}) cannot start, {(next == Embedded ? "the embedded recognizer" : "the fallback")} is used: {e.Message}");
+                return next();
             }
         }
-        ITextToSpeech voice;
+        ITextToSpeech VoiceWithFallback(string provider, ITextToSpeech next)
+        {
+            try
+            {
+                return new FallbackTextToSpeech(Voice(agent, provider, callRate, usage), next,
+                    reason => report($"speech ({provider}) failed, {(next == embeddedVoice ? "the embedded voice" : "the fallback voice")} takes over: {reason}"));
+            }
+            catch (SpeechProviderException e)
+            {
+                report($"speech ({provider}) cannot start, {(next == embeddedVoice ? "the embedded voice" : "the fallback voice")} is used: {e.Message}");
+                return next;
+            }
+        }
+        ISpeechRecognizer recognizer = textOnly ? new NoAudioRecognizer()
+            : !CloudRecognizers.Contains(agent.SttProvider) ? Embedded()
+            : WithFallback(agent.SttProvider, CloudRecognizers.Contains(sttFallback) && sttFallback != agent.SttProvider
+                ? () => WithFallback(sttFallback, Embedded)
+                : Embedded);
+        var voice = !CloudVoices.Contains(agent.TtsProvider) ? embeddedVoice
+            : VoiceWithFallback(agent.TtsProvider, CloudVoices.Contains(ttsFallback) && ttsFallback != agent.TtsProvider
+                ? VoiceWithFallback(ttsFallback, embeddedVoice)
+                : embeddedVoice);
+        return new CallSpeech(recognizer, voice, usage);
+    }
+
+    /// <summary>The agent's fallback providers (default: the embedded ones).</summary>
+    public static (string Stt, string Tts) FallbacksOf(Agent agent)
+    {
         try
         {
-            voice = agent.TtsProvider switch
-            {
-                "openai" => new FallbackTextToSpeech(new OpenAiTextToSpeech(httpClients.CreateClient("speech"),
-                    Settings(agent, "openai_tts", "openai", agent.TtsModel, agent.TtsVoice, agent.TtsLanguage), usage), embeddedVoice,
-                    reason => report($"speech (openai) failed, the embedded voice takes over: {reason}")),
-                "elevenlabs" => new FallbackTextToSpeech(new ElevenLabsTextToSpeech(httpClients.CreateClient("speech"),
-                    Settings(agent, "elevenlabs", "elevenlabs", agent.TtsModel, agent.TtsVoice, agent.TtsLanguage), callRate, usage), embeddedVoice,
-                    reason => report($"speech (elevenlabs) failed, the embedded voice takes over: {reason}")),
-                "cartesia" => new FallbackTextToSpeech(new CartesiaTextToSpeech(Settings(agent, "cartesia", "cartesia", agent.TtsModel, agent.TtsVoice, agent.TtsLanguage),
-                    callRate, usage), embeddedVoice, reason => report($"speech (cartesia) failed, the embedded voice takes over: {reason}")),
-                _ => embeddedVoice,
-            };
+            var fallback = JsonNode.Parse(string.IsNullOrWhiteSpace(agent.ProviderSettings) ? "{}" : agent.ProviderSettings)?["fallback"] as JsonObject;
+            return (fallback?["stt"]?.ToString() ?? SpeechDefaults.SttProvider, fallback?["tts"]?.ToString() ?? SpeechDefaults.TtsProvider);
         }
-        catch (SpeechProviderException e)
+        catch (JsonException)
         {
-            report($"speech ({agent.TtsProvider}) cannot start, the embedded voice is used: {e.Message}");
-            voice = embeddedVoice;
+            return (SpeechDefaults.SttProvider, SpeechDefaults.TtsProvider);
         }
-        return new CallSpeech(recognizer, voice, usage);
+    }
+
+    /// <summary>A cloud recognizer with no fallback (throws <see cref="SpeechProviderException"/> when its settings cannot work).</summary>
+    public ISpeechRecognizer Recognizer(Agent agent, string provider, SpeechUsage? usage) => provider switch
+    {
+        "deepgram" => new DeepgramRecognizer(Settings(agent, "deepgram", "deepgram", agent.SttModel, null, agent.SttLanguage), usage),
+        "openai" => new OpenAiTranscriber(httpClients.CreateClient("speech"), Settings(agent, "openai_stt", "openai", agent.SttModel, null, agent.SttLanguage), usage),
+        _ => throw new SpeechProviderException($"'{provider}' is not a cloud recognizer ({string.Join(", ", CloudRecognizers)})"),
+    };
+
+    /// <summary>A cloud voice with no fallback (throws <see cref="SpeechProviderException"/> when its settings cannot work).</summary>
+    public IStreamingTextToSpeech Voice(Agent agent, string provider, int callRate, SpeechUsage? usage) => provider switch
+    {
+        "openai" => new OpenAiTextToSpeech(httpClients.CreateClient("speech"), Settings(agent, "openai_tts", "openai", agent.TtsModel, agent.TtsVoice, agent.TtsLanguage), usage),
+        "elevenlabs" => new ElevenLabsTextToSpeech(httpClients.CreateClient("speech"), Settings(agent, "elevenlabs", "elevenlabs", agent.TtsModel, agent.TtsVoice, agent.TtsLanguage), callRate, usage),
+        "cartesia" => new CartesiaTextToSpeech(Settings(agent, "cartesia", "cartesia", agent.TtsModel, agent.TtsVoice, agent.TtsLanguage), callRate, usage),
+        _ => throw new SpeechProviderException($"'{provider}' is not a cloud voice ({string.Join(", ", CloudVoices)})"),
+    };
+
+    /// <summary>
+    /// The agent's voice saying a sample sentence, as WAV, with no fallback: the editor's "test voice". A missing or
+    /// refused key comes back as the problem, in words.
+    /// </summary>
+    public async Task<(byte[]? Wav, string? Problem)> SampleAsync(Agent agent, string sentence, CancellationToken cancellationToken)
+    {
+        try
+        {
+            SynthesizedAudio audio;
+            if (CloudVoices.Contains(agent.TtsProvider))
+            {
+                var voice = Voice(agent, agent.TtsProvider, 16000, null);
+                try
+                {
+                    audio = await voice.SynthesizeAsync(sentence, cancellationToken);
+                }
+                finally
+                {
+                    (voice as IDisposable)?.Dispose();
+                }
+            }
+            else
+            {
+                audio = await embeddedVoice.SynthesizeAsync(sentence, cancellationToken);
+            }
+            using (audio)
+            {
+                var wav = new byte[Media.Recording.WavFile.HeaderBytes + audio.Length * 2];
+                Media.Recording.WavFile.WriteHeader(wav, audio.SampleRate, 1, audio.Length * 2);
+                System.Runtime.InteropServices.MemoryMarshal.AsBytes(audio.Samples).CopyTo(wav.AsSpan(Media.Recording.WavFile.HeaderBytes));
+                return audio.Length == 0 ? (null, $"{agent.TtsProvider} sent no audio") : (wav, null);
+            }
+        }
+        catch (Exception e) when (e is SpeechProviderException or HttpRequestException or TaskCanceledException)
+        {
+            return (null, e is TaskCanceledException ? $"{agent.TtsProvider} did not answer in time" : e.Message);
+        }
     }
 
     /// <summary>A provider's place and key for this agent; a problem in words when they cannot work.</summary>
@@ -106,6 +175,8 @@ public sealed class SpeechProviders(PocketSphinxPool recognizers, ITextToSpeech 
             throw new SpeechProviderException($"no API key for {provider}: set provider_settings.{section}.api_key (or api_key_env) or {upper}_API_KEY");
         }
         var options = own.Where(p => p.Value is JsonValue).ToDictionary(p => p.Key, p => p.Value!.ToString(), StringComparer.Ordinal);
-        return new CloudSpeechSettings(baseUrl, key, string.IsNullOrWhiteSpace(model) ? null : model, string.IsNullOrWhiteSpace(voice) ? null : voice, language) { Options = options };
+        // The embedded voice's name means "not chosen" to a cloud provider: its own default voice speaks.
+        var chosenVoice = string.IsNullOrWhiteSpace(voice) || voice == SpeechDefaults.TtsVoice ? null : voice;
+        return new CloudSpeechSettings(baseUrl, key, string.IsNullOrWhiteSpace(model) ? null : model, chosenVoice, language) { Options = options };
     }
 }

@@ -22,7 +22,13 @@ public sealed record OverviewFigures(
     double? LatencyP50Ms,
     double? LatencyP95Ms,
     IReadOnlyList<HourFigures> Hours,
-    IReadOnlyList<AgentFigures> Agents);
+    IReadOnlyList<AgentFigures> Agents)
+{
+    /// <summary>What today's calls used of the cloud providers (calls' <c>usage</c>).</summary>
+    public UsageFigures UsageToday { get; init; } = new(0, 0, 0);
+}
+
+public sealed record UsageFigures(double SttSeconds, long TtsCharacters, long LlmTokens);
 
 /// <summary>
 /// Computes the overview from the database: counts with EF, latency percentiles in PostgreSQL
@@ -32,6 +38,8 @@ public sealed record OverviewFigures(
 public sealed class DashboardStats(IDbContextFactory<VoiceStudioDbContext> dbFactory, TimeProvider clock)
 {
     private sealed record Percentiles(double? P50, double? P95);
+
+    private sealed record UsageRow(double? SttSeconds, long? TtsCharacters, long? LlmTokens);
 
     private sealed record HourRow(DateTime Hour, int Calls, double? P50);
 
@@ -73,6 +81,13 @@ public sealed class DashboardStats(IDbContextFactory<VoiceStudioDbContext> dbFac
             .Select(g => new AgentFigures(g.Key, g.Count(), g.Count(c => c.Status == CallStatus.Completed), g.Average(c => c.DurationSeconds)))
             .ToListAsync(cancellationToken);
 
+        var usage = await db.Database.SqlQuery<UsageRow>($"""
+            SELECT sum((usage->>'stt_seconds')::float8) AS stt_seconds,
+                   sum((usage->>'tts_characters')::bigint) AS tts_characters,
+                   sum(coalesce((usage->>'llm_input_tokens')::bigint, 0) + coalesce((usage->>'llm_output_tokens')::bigint, 0)) AS llm_tokens
+            FROM calls WHERE NOT is_test AND created_at >= {today}
+            """).SingleAsync(cancellationToken);
+
         return new OverviewFigures(
             callsToday,
             active,
@@ -81,6 +96,9 @@ public sealed class DashboardStats(IDbContextFactory<VoiceStudioDbContext> dbFac
             latency.P50,
             latency.P95,
             [.. hours.Select(h => new HourFigures(new DateTimeOffset(DateTime.SpecifyKind(h.Hour, DateTimeKind.Utc)), h.Calls, h.P50))],
-            [.. agents.OrderByDescending(a => a.Calls)]);
+            [.. agents.OrderByDescending(a => a.Calls)])
+        {
+            UsageToday = new UsageFigures(usage.SttSeconds ?? 0, usage.TtsCharacters ?? 0, usage.LlmTokens ?? 0),
+        };
     }
 }
