@@ -28,6 +28,11 @@ public static class BenchmarkProgram
                 int.Parse(Option(designer, "--nodes") ?? "200", CultureInfo.InvariantCulture), Option(designer, "--chromium") ?? "/usr/bin/chromium"));
             return 0;
         }
+        if (args is ["bench", "speech", .. var speech])
+        {
+            Console.WriteLine(await SpeechAdapterBenchmark.RunAsync(int.Parse(Option(speech, "--runs") ?? "200", CultureInfo.InvariantCulture)));
+            return 0;
+        }
         if (args is ["bench", "flow", .. var flow])
         {
             Console.WriteLine(await FlowBenchmark.RunAsync(int.Parse(Option(flow, "--turns") ?? "20000", CultureInfo.InvariantCulture),
@@ -38,6 +43,7 @@ public static class BenchmarkProgram
         {
             Console.Error.WriteLine("usage: dotnet VoiceStudio.Tests.dll bench sessions [--calls N] [--seconds S] [--embedded] [--vad PATH]\n"
                 + "       dotnet VoiceStudio.Tests.dll bench flow [--turns N] [--replies N] [--vad PATH]\n"
+                + "       dotnet VoiceStudio.Tests.dll bench speech [--runs N]\n"
                 + "       dotnet VoiceStudio.Tests.dll bench designer [--url URL] [--user U] [--password P] [--nodes N] [--chromium PATH]\n"
                 + "       dotnet VoiceStudio.Tests.dll bench overhead --pid SERVER_PID [--url URL] [--calls N] [--database-url URL] [--vad PATH]");
             return 2;
