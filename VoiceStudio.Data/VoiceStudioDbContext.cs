@@ -21,6 +21,7 @@ public sealed class VoiceStudioDbContext(DbContextOptions<VoiceStudioDbContext> 
     public DbSet<FlowNode> FlowNodes => Set<FlowNode>();
     public DbSet<FlowVersion> FlowVersions => Set<FlowVersion>();
     public DbSet<FlowDraft> FlowDrafts => Set<FlowDraft>();
+    public DbSet<SpeechProviderSettings> SpeechProviders => Set<SpeechProviderSettings>();
     public DbSet<Tool> Tools => Set<Tool>();
     public DbSet<Call> Calls => Set<Call>();
     public DbSet<CallEvent> CallEvents => Set<CallEvent>();
@@ -95,6 +96,12 @@ public sealed class VoiceStudioDbContext(DbContextOptions<VoiceStudioDbContext> 
             e.HasIndex(v => new { v.AgentId, v.Version }).IsUnique();
             e.Property(v => v.CreatedAt).HasDefaultValueSql("now()");
             Json(e.Property(v => v.Definition), "'[]'::jsonb");
+        });
+
+        model.Entity<SpeechProviderSettings>(e =>
+        {
+            e.ToTable(SpeechProviderSettings.TableName, t => t.HasCheckConstraint("ck_speech_providers_provider", "provider IN ('deepgram', 'openai', 'elevenlabs', 'cartesia')"));
+            e.HasKey(p => p.Provider);
         });
 
         model.Entity<FlowDraft>(e =>

@@ -978,6 +978,33 @@ namespace VoiceStudio.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("VoiceStudio.Data.Telephony.SpeechProviderSettings", b =>
+                {
+                    b.Property<string>("Provider")
+                        .HasColumnType("text")
+                        .HasColumnName("provider");
+
+                    b.Property<string>("ApiKeyProtected")
+                        .HasColumnType("text")
+                        .HasColumnName("api_key_protected");
+
+                    b.Property<string>("BaseUrl")
+                        .HasColumnType("text")
+                        .HasColumnName("base_url");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Provider")
+                        .HasName("pk_speech_providers");
+
+                    b.ToTable("speech_providers", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_speech_providers_provider", "provider IN ('deepgram', 'openai', 'elevenlabs', 'cartesia')");
+                        });
+                });
+
             modelBuilder.Entity("VoiceStudio.Data.Telephony.TelephonyProviderSettings", b =>
                 {
                     b.Property<string>("Provider")

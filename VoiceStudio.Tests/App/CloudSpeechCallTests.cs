@@ -26,7 +26,7 @@ public sealed class CloudSpeechCallTests(AppFixture fixture)
           {"node_key": "booked", "type": "end", "config": {"text": "You are booked. Goodbye!"}}]}
         """;
 
-    private async Task<string> AgentAsync(CloudSpeechServer server, string key)
+    private async Task<string> AgentAsync(CloudSpeechServer server, string? key)
     {
         var name = $"cloud-{Guid.NewGuid():N}"[..12];
         using var api = await AdminAsync(fixture);
@@ -35,7 +35,8 @@ public sealed class CloudSpeechCallTests(AppFixture fixture)
             ["name"] = name,
             ["stt_provider"] = "deepgram",
             ["tts_provider"] = "openai",
-            ["provider_settings"] = new JsonObject
+            // without a key here, the installation's speech settings apply
+            ["provider_settings"] = key is null ? new JsonObject() : new JsonObject
             {
                 ["deepgram"] = new JsonObject { ["base_url"] = server.BaseUri.ToString(), ["api_key"] = key },
                 ["openai_tts"] = new JsonObject { ["base_url"] = new Uri(server.BaseUri, "v1/").ToString(), ["api_key"] = key },
@@ -87,6 +88,47 @@ public sealed class CloudSpeechCallTests(AppFixture fixture)
         var page = await Screenshots.SignedInPageAsync(browser, fixture, $"calls/{call.Id}", $"Call with {call.AgentName}");
         await Microsoft.Playwright.Assertions.Expect(page.GetByTestId("usage").First).ToContainTextAsync("Speech heard (cloud STT)");
         await Microsoft.Playwright.Assertions.Expect(page.GetByTestId("usage").Nth(1)).ToContainTextAsync($"Characters spoken (cloud TTS){usage["tts_characters"]}");
+    }
+
+    [Fact]
+    public async Task Installation_keys_are_stored_encrypted_shown_masked_and_used_by_calls()
+    {
+        await using var server = await CloudSpeechServer.StartAsync();
+        using var api = await AdminAsync(fixture);
+        using (var anonymous = new HttpClient { BaseAddress = fixture.App.BaseUri })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("api/settings/speech")).StatusCode);
+        }
+        var bad = await ReadAsync(await api.PutAsync("api/settings/speech", Json("""{"deepgram": {"base_url": "ftp://nowhere"}, "polly": {}}""")), HttpStatusCode.BadRequest);
+        Assert.Equal(["deepgram.base_url", "polly"], bad["errors"]!.AsArray().Select(e => e!["field"]!.GetValue<string>()).Order());
+        try
+        {
+            var shown = await ReadAsync(await api.PutAsync("api/settings/speech", Json(new JsonObject
+            {
+                ["deepgram"] = new JsonObject { ["api_key"] = CloudSpeechServer.Key, ["base_url"] = server.BaseUri.ToString() },
+                ["openai"] = new JsonObject { ["api_key"] = CloudSpeechServer.Key, ["base_url"] = new Uri(server.BaseUri, "v1/").ToString() },
+            })), HttpStatusCode.OK);
+            var deepgram = shown.AsArray().Single(p => p!["provider"]!.GetValue<string>() == "deepgram")!;
+            Assert.Equal("••••-key", deepgram["api_key"]!.GetValue<string>());
+            Assert.Equal("settings", deepgram["key_source"]!.GetValue<string>());
+            await using (var db = fixture.Database.NewContext())
+            {
+                var stored = await db.SpeechProviders.AsNoTracking().SingleAsync(p => p.Provider == "deepgram");
+                Assert.DoesNotContain(CloudSpeechServer.Key, stored.ApiKeyProtected!, StringComparison.Ordinal); // encrypted at rest
+            }
+            // a masked key sent back keeps the stored one
+            await ReadAsync(await api.PutAsync("api/settings/speech", Json("""{"deepgram": {"api_key": "••••-key"}}""")), HttpStatusCode.OK);
+
+            server.Transcripts.Enqueue("book an appointment");
+            var (call, events) = await CallAsync(await AgentAsync(server, key: null));
+            Assert.DoesNotContain(events, e => e.Type == CallEventTypes.Error);
+            Assert.Contains("book an appointment", call.Transcript, StringComparison.Ordinal);
+            Assert.Contains("Would you like to book an appointment?", server.SpokenTexts);
+        }
+        finally
+        {
+            await ReadAsync(await api.PutAsync("api/settings/speech", Json("""{"deepgram": {"api_key": null, "base_url": null}, "openai": {"api_key": null, "base_url": null}}""")), HttpStatusCode.OK);
+        }
     }
 
     [Fact]

@@ -81,8 +81,13 @@ public static class SpeechAdapterBenchmark
                     var started = Stopwatch.GetTimestamp();
                     await bare.SendAsync(JsonSerializer.SerializeToUtf8Bytes(new
                     {
-                        model_id = "sonic-2", transcript = Sentence, voice = new { mode = "id", id = "voice-1" }, language = "en", context_id = context,
-                        output_format = new { container = "raw", encoding = "pcm_s16le", sample_rate = 8000 }, @continue = false,
+                        model_id = "sonic-2",
+                        transcript = Sentence,
+                        voice = new { mode = "id", id = "voice-1" },
+                        language = "en",
+                        context_id = context,
+                        output_format = new { container = "raw", encoding = "pcm_s16le", sample_rate = 8000 },
+                        @continue = false,
                     }), WebSocketMessageType.Text, true, CancellationToken.None);
                     while (true) // chunks of earlier, cancelled contexts may still be on their way: wait for this one's
                     {

@@ -156,6 +156,7 @@ public static class Extensions
         app.MapFlowEndpoints();
         app.MapAgentEndpoints();
         app.MapTelephonySettingsEndpoints();
+        Features.Calls.SpeechAccounts.MapSpeechSettingsEndpoints(app);
         app.MapOutboundEndpoints();
         app.MapCallEndpoints();
         app.MapMediaEndpoints();
@@ -190,6 +191,7 @@ public static class Extensions
         services.AddSingleton<AgentRuntimeLoader>();
         services.AddSingleton<CallHost>();
         services.AddSingleton<Features.Calls.SpeechProviders>();
+        services.AddSingleton<Features.Calls.SpeechAccounts>();
         // Cloud speech: a sentence or an utterance that takes longer than this is a failure (the fallback speaks).
         // A barge-in disposes the sentence's response: with no draining, the connection is closed at once and the
         // provider stops streaming audio nobody will hear.

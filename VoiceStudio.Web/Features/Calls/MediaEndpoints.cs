@@ -163,6 +163,7 @@ public sealed class CallHost(
     ProviderApi providers,
     AgentWebhooks webhooks,
     SpeechProviders speechProviders,
+    SpeechAccounts speechAccounts,
     IHostApplicationLifetime lifetime,
     TimeProvider clock,
     ILogger<CallHost> logger)
@@ -185,7 +186,8 @@ public sealed class CallHost(
         var writer = new CallRecordWriter(callId ?? Guid.CreateVersion7(), agent.Definition.Name, services);
         var conversation = new FlowConversation(agent.Definition, tools, clock);
         using var owned = serializer;
-        var speech = speechProviders.For(agent.Row, serializer.SampleRate, options.TextOnly, problem =>
+        var speech = speechProviders.For(agent.Row, options.TextOnly ? new Dictionary<string, SpeechAccount>() : await speechAccounts.GetAsync(aborted),
+            serializer.SampleRate, options.TextOnly, problem =>
         {
             logger.LogSpeechProviderFailed(writer.CallId, agent.Definition.Name, problem);
             writer.Traced(new Trace("error", new Dictionary<string, object?> { ["message"] = problem, ["source"] = "speech" }));

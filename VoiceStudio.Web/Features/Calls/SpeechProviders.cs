@@ -14,9 +14,10 @@ public sealed record CallSpeech(ISpeechRecognizer Recognizer, ITextToSpeech Voic
 /// Builds each call's speech from the agent's choice (SPEC §6): the embedded PocketSphinx and Flite, or Deepgram,
 /// OpenAI-compatible transcription, OpenAI-compatible speech, ElevenLabs or Cartesia, each behind the agent's fallback
 /// (default: the embedded one) so a wrong key or an outage is a logged error and the embedded voice, not dead air.
-/// Where a provider is and its key: <c>provider_settings.{provider}</c> (<c>base_url</c>, <c>api_key</c> or
-/// <c>api_key_env</c>, provider options), else the environment (<c>DEEPGRAM_API_KEY</c>, <c>OPENAI_API_KEY</c>,
-/// <c>ELEVENLABS_API_KEY</c>; <c>*_BASE_URL</c>).
+/// Where a provider is and its key: the agent's <c>provider_settings.{provider}</c> (<c>base_url</c>, <c>api_key</c> or
+/// <c>api_key_env</c>, provider options), else the installation's account (<see cref="SpeechAccounts"/>, encrypted),
+/// else the environment (<c>DEEPGRAM_API_KEY</c>, <c>OPENAI_API_KEY</c>, <c>ELEVENLABS_API_KEY</c>,
+/// <c>CARTESIA_API_KEY</c>; <c>*_BASE_URL</c>).
 /// </summary>
 public sealed class SpeechProviders(PocketSphinxPool recognizers, ITextToSpeech embeddedVoice, IHttpClientFactory httpClients, IConfiguration configuration)
 {
@@ -36,7 +37,7 @@ public sealed class SpeechProviders(PocketSphinxPool recognizers, ITextToSpeech 
     /// provider is its fallback (<c>provider_settings.fallback.stt</c> / <c>.tts</c>, another cloud provider or the
     /// embedded one, the default), and behind a cloud fallback the embedded speech, so a call always has a voice.
     /// </summary>
-    public CallSpeech For(Agent agent, int callRate, bool textOnly, Action<string> report)
+    public CallSpeech For(Agent agent, IReadOnlyDictionary<string, SpeechAccount> accounts, int callRate, bool textOnly, Action<string> report)
     {
         var usage = new SpeechUsage();
         var (sttFallback, ttsFallback) = FallbacksOf(agent);
@@ -45,7 +46,7 @@ public sealed class SpeechProviders(PocketSphinxPool recognizers, ITextToSpeech 
         {
             try
             {
-                return new FallbackRecognizer(Recognizer(agent, provider, usage), next,
+                return new FallbackRecognizer(Recognizer(agent, accounts, provider, usage), next,
                     reason => report($"speech recognition ({provider}) failed, {(next == Embedded ? "the embedded recognizer" : "the fallback")} takes over: {reason}"));
             }
             catch (SpeechProviderException e)
@@ -58,7 +59,7 @@ public sealed class SpeechProviders(PocketSphinxPool recognizers, ITextToSpeech 
         {
             try
             {
-                return new FallbackTextToSpeech(Voice(agent, provider, callRate, usage), next,
+                return new FallbackTextToSpeech(Voice(agent, accounts, provider, callRate, usage), next,
                     reason => report($"speech ({provider}) failed, {(next == embeddedVoice ? "the embedded voice" : "the fallback voice")} takes over: {reason}"));
             }
             catch (SpeechProviderException e)
@@ -94,19 +95,19 @@ public sealed class SpeechProviders(PocketSphinxPool recognizers, ITextToSpeech 
     }
 
     /// <summary>A cloud recognizer with no fallback (throws <see cref="SpeechProviderException"/> when its settings cannot work).</summary>
-    public ISpeechRecognizer Recognizer(Agent agent, string provider, SpeechUsage? usage) => provider switch
+    public ISpeechRecognizer Recognizer(Agent agent, IReadOnlyDictionary<string, SpeechAccount> accounts, string provider, SpeechUsage? usage) => provider switch
     {
-        "deepgram" => new DeepgramRecognizer(Settings(agent, "deepgram", "deepgram", agent.SttModel, null, agent.SttLanguage), usage),
-        "openai" => new OpenAiTranscriber(httpClients.CreateClient("speech"), Settings(agent, "openai_stt", "openai", agent.SttModel, null, agent.SttLanguage), usage),
+        "deepgram" => new DeepgramRecognizer(Settings(agent, accounts, "deepgram", "deepgram", agent.SttModel, null, agent.SttLanguage), usage),
+        "openai" => new OpenAiTranscriber(httpClients.CreateClient("speech"), Settings(agent, accounts, "openai_stt", "openai", agent.SttModel, null, agent.SttLanguage), usage),
         _ => throw new SpeechProviderException($"'{provider}' is not a cloud recognizer ({string.Join(", ", CloudRecognizers)})"),
     };
 
     /// <summary>A cloud voice with no fallback (throws <see cref="SpeechProviderException"/> when its settings cannot work).</summary>
-    public IStreamingTextToSpeech Voice(Agent agent, string provider, int callRate, SpeechUsage? usage) => provider switch
+    public IStreamingTextToSpeech Voice(Agent agent, IReadOnlyDictionary<string, SpeechAccount> accounts, string provider, int callRate, SpeechUsage? usage) => provider switch
     {
-        "openai" => new OpenAiTextToSpeech(httpClients.CreateClient("speech"), Settings(agent, "openai_tts", "openai", agent.TtsModel, agent.TtsVoice, agent.TtsLanguage), usage),
-        "elevenlabs" => new ElevenLabsTextToSpeech(httpClients.CreateClient("speech"), Settings(agent, "elevenlabs", "elevenlabs", agent.TtsModel, agent.TtsVoice, agent.TtsLanguage), callRate, usage),
-        "cartesia" => new CartesiaTextToSpeech(Settings(agent, "cartesia", "cartesia", agent.TtsModel, agent.TtsVoice, agent.TtsLanguage), callRate, usage),
+        "openai" => new OpenAiTextToSpeech(httpClients.CreateClient("speech"), Settings(agent, accounts, "openai_tts", "openai", agent.TtsModel, agent.TtsVoice, agent.TtsLanguage), usage),
+        "elevenlabs" => new ElevenLabsTextToSpeech(httpClients.CreateClient("speech"), Settings(agent, accounts, "elevenlabs", "elevenlabs", agent.TtsModel, agent.TtsVoice, agent.TtsLanguage), callRate, usage),
+        "cartesia" => new CartesiaTextToSpeech(Settings(agent, accounts, "cartesia", "cartesia", agent.TtsModel, agent.TtsVoice, agent.TtsLanguage), callRate, usage),
         _ => throw new SpeechProviderException($"'{provider}' is not a cloud voice ({string.Join(", ", CloudVoices)})"),
     };
 
@@ -114,14 +115,14 @@ public sealed class SpeechProviders(PocketSphinxPool recognizers, ITextToSpeech 
     /// The agent's voice saying a sample sentence, as WAV, with no fallback: the editor's "test voice". A missing or
     /// refused key comes back as the problem, in words.
     /// </summary>
-    public async Task<(byte[]? Wav, string? Problem)> SampleAsync(Agent agent, string sentence, CancellationToken cancellationToken)
+    public async Task<(byte[]? Wav, string? Problem)> SampleAsync(Agent agent, IReadOnlyDictionary<string, SpeechAccount> accounts, string sentence, CancellationToken cancellationToken)
     {
         try
         {
             SynthesizedAudio audio;
             if (CloudVoices.Contains(agent.TtsProvider))
             {
-                var voice = Voice(agent, agent.TtsProvider, 16000, null);
+                var voice = Voice(agent, accounts, agent.TtsProvider, 16000, null);
                 try
                 {
                     audio = await voice.SynthesizeAsync(sentence, cancellationToken);
@@ -150,7 +151,7 @@ public sealed class SpeechProviders(PocketSphinxPool recognizers, ITextToSpeech 
     }
 
     /// <summary>A provider's place and key for this agent; a problem in words when they cannot work.</summary>
-    public CloudSpeechSettings Settings(Agent agent, string section, string provider, string? model, string? voice, string language)
+    public CloudSpeechSettings Settings(Agent agent, IReadOnlyDictionary<string, SpeechAccount> accounts, string section, string provider, string? model, string? voice, string language)
     {
         JsonObject own;
         try
@@ -163,16 +164,17 @@ public sealed class SpeechProviders(PocketSphinxPool recognizers, ITextToSpeech 
         }
         string? Text(string name) => own[name] is JsonValue v && v.TryGetValue<string>(out var s) && s.Length > 0 ? s : null;
         var upper = provider.ToUpperInvariant();
-        var configured = Text("base_url") ?? configuration[$"{upper}_BASE_URL"];
+        var account = accounts.GetValueOrDefault(provider);
+        var configured = Text("base_url") ?? account?.BaseUrl ?? configuration[$"{upper}_BASE_URL"];
         var baseUrl = DefaultBaseUrls[provider];
         if (configured is not null && (!Uri.TryCreate(configured, UriKind.Absolute, out baseUrl) || baseUrl.Scheme is not ("http" or "https" or "ws" or "wss")))
         {
             throw new SpeechProviderException($"{section}.base_url '{configured}' is not an http(s) or ws(s) URL");
         }
-        var key = Text("api_key") ?? configuration[Text("api_key_env") ?? $"{upper}_API_KEY"];
+        var key = Text("api_key") ?? (Text("api_key_env") is { } variable ? configuration[variable] : account?.ApiKey ?? configuration[$"{upper}_API_KEY"]);
         if (string.IsNullOrEmpty(key))
         {
-            throw new SpeechProviderException($"no API key for {provider}: set provider_settings.{section}.api_key (or api_key_env) or {upper}_API_KEY");
+            throw new SpeechProviderException($"no API key for {provider}: set it in Settings → Speech providers, or provider_settings.{section}.api_key (or api_key_env), or {upper}_API_KEY");
         }
         var options = own.Where(p => p.Value is JsonValue).ToDictionary(p => p.Key, p => p.Value!.ToString(), StringComparer.Ordinal);
         // The embedded voice's name means "not chosen" to a cloud provider: its own default voice speaks.
