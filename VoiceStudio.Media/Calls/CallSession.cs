@@ -304,6 +304,9 @@ public sealed class CallSession : IDisposable, IPacedOutput
         var vadPcm = vadResampler is null ? [] : new short[vadResampler.MaxOutputLength(pcm.Length)];
         var preRoll = new short[16000 * 6 / 10]; // the last 0.6 s at 16 kHz, fed to the recognizer when speech starts
         var preRollEnd = 0L;
+        // A recognizer that takes the line's own μ-law gets the provider's bytes (and its own 0.6 s pre-roll of them).
+        _muLaw = _recognizer is IMuLawRecognizer { AcceptsMuLaw: true } raw && _serializer.Encoding == AudioEncoding.MuLaw && _rate == 8000 ? raw : null;
+        _muLawPreRoll = _muLaw is null ? [] : new byte[8000 * 6 / 10];
         var ignoredMedia = 0;
         while (true)
         {
@@ -321,6 +324,7 @@ public sealed class CallSession : IDisposable, IPacedOutput
                     break;
                 case InboundKind.Media:
                     var samples = Decode(audio.AsSpan(0, parsed.AudioBytes), pcm);
+                    _muLawFrame = _muLaw is null ? default : audio.AsMemory(0, parsed.AudioBytes);
                     _recorder!.WriteCaller(pcm.AsSpan(0, samples));
                     var wideCount = _toRecognizer.Process(pcm.AsSpan(0, samples), wide);
                     var speechEvent = vadResampler is null
@@ -363,8 +367,14 @@ public sealed class CallSession : IDisposable, IPacedOutput
         return count;
     }
 
+    private IMuLawRecognizer? _muLaw;
+    private byte[] _muLawPreRoll = [];
+    private long _muLawPreRollEnd;
+    private ReadOnlyMemory<byte> _muLawFrame;
+
     private void OnAudio(ReadOnlySpan<short> wide, SpeechEvent speechEvent, short[] preRoll, ref long preRollEnd)
     {
+        var raw = _muLaw is { AcceptsMuLaw: true } ? _muLaw : null;
         if (speechEvent == SpeechEvent.Started)
         {
             _userSpeaking = true;
@@ -375,7 +385,14 @@ public sealed class CallSession : IDisposable, IPacedOutput
                 _recognizer.ExpectPhrases(_nextPhrases);
             }
             _recognizer.StartUtterance();
-            var keep = (int)Math.Min(preRollEnd, preRoll.Length); // feed the speech that came before the VAD was sure
+            for (var i = (int)Math.Min(_muLawPreRollEnd, _muLawPreRoll.Length); raw is not null && i > 0;)
+            {
+                var start = (int)((_muLawPreRollEnd - i) % _muLawPreRoll.Length);
+                var run = Math.Min(i, _muLawPreRoll.Length - start);
+                raw.FeedMuLaw(_muLawPreRoll.AsSpan(start, run));
+                i -= run;
+            }
+            var keep = raw is not null ? 0 : (int)Math.Min(preRollEnd, preRoll.Length); // feed the speech that came before the VAD was sure
             for (var i = keep; i > 0;)
             {
                 var start = (int)((preRollEnd - i) % preRoll.Length);
@@ -390,7 +407,14 @@ public sealed class CallSession : IDisposable, IPacedOutput
         }
         if (_userSpeaking)
         {
-            _recognizer.Feed(wide);
+            if (raw is not null)
+            {
+                raw.FeedMuLaw(_muLawFrame.Span);
+            }
+            else
+            {
+                _recognizer.Feed(wide);
+            }
             if (_options.MinWordsToInterrupt > 0 && AgentSpeaking
                 && _recognizer.Partial().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length >= _options.MinWordsToInterrupt)
             {
@@ -400,6 +424,10 @@ public sealed class CallSession : IDisposable, IPacedOutput
         foreach (var sample in wide)
         {
             preRoll[preRollEnd++ % preRoll.Length] = sample;
+        }
+        foreach (var b in _muLaw is null ? [] : _muLawFrame.Span)
+        {
+            _muLawPreRoll[_muLawPreRollEnd++ % _muLawPreRoll.Length] = b;
         }
         if (speechEvent == SpeechEvent.Stopped && _userSpeaking)
         {

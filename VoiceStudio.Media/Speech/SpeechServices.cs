@@ -43,6 +43,18 @@ public interface ISpeechRecognizer : IDisposable
     ValueTask<string> FinishUtteranceAsync();
 }
 
+/// <summary>
+/// A recognizer that can take the phone line's own 8 kHz μ-law (Deepgram): the call then hands it the provider's
+/// bytes as they came, not audio decoded and resampled to 16 kHz.
+/// </summary>
+public interface IMuLawRecognizer
+{
+    /// <summary>True while μ-law should be fed instead of <see cref="ISpeechRecognizer.Feed"/>.</summary>
+    bool AcceptsMuLaw { get; }
+
+    void FeedMuLaw(ReadOnlySpan<byte> muLaw8k);
+}
+
 /// <summary>Flite: synthesis runs on the thread pool so the caller's flow never blocks on it.</summary>
 public sealed class FliteTextToSpeech : ITextToSpeech
 {

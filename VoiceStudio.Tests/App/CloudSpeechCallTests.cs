@@ -73,7 +73,9 @@ public sealed class CloudSpeechCallTests(AppFixture fixture)
         Assert.DoesNotContain(events, e => e.Type == CallEventTypes.Error);
         Assert.Contains("Would you like to book an appointment?", server.SpokenTexts); // the voice was the provider's
         Assert.Contains("You are booked.", server.SpokenTexts);
-        Assert.True(server.DeepgramAudioBytes > 16000, "the caller's audio went to deepgram");
+        Assert.True(server.DeepgramAudioBytes > 8000, "the caller's audio went to deepgram");
+        var query = Assert.Single(server.DeepgramQueries);
+        Assert.Contains("encoding=mulaw&sample_rate=8000", query, StringComparison.Ordinal); // Twilio's μ-law, passed through as it came
         Assert.Contains("Finalize", server.DeepgramControl);
         var usage = JsonNode.Parse(call.Usage)!;
         Assert.True(usage["stt_seconds"]!.GetValue<double>() > 0.5);

@@ -63,6 +63,35 @@ public sealed class CloudSpeechAdapterTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task On_a_mu_law_line_deepgram_gets_the_callers_bytes_as_they_came_and_a_failure_replays_them_to_the_fallback()
+    {
+        _server.Transcripts.Enqueue("yes please");
+        var usage = new SpeechUsage();
+        using (var recognizer = new DeepgramRecognizer(Settings(), usage, muLaw8k: true))
+        {
+            Assert.True(recognizer.AcceptsMuLaw);
+            recognizer.StartUtterance();
+            var line = new byte[8000];
+            VoiceStudio.Media.Audio.MuLaw.Encode(VoiceStudio.Media.Audio.PhoneLine.Resample(Speech("yes please"), 16000, 8000).AsSpan(0, 8000), line);
+            for (var i = 0; i < line.Length; i += 160)
+            {
+                recognizer.FeedMuLaw(line.AsSpan(i, 160));
+            }
+            Assert.Equal("yes please", await recognizer.FinishUtteranceAsync());
+            Assert.Equal(8000, _server.DeepgramAudioBytes); // one byte per sample, nothing resampled
+            Assert.Equal(1.0, usage.SttSeconds, 3);
+            Assert.Contains("encoding=mulaw&sample_rate=8000", Assert.Single(_server.DeepgramQueries), StringComparison.Ordinal);
+        }
+
+        var fallback = new CountingRecognizer();
+        using var failing = new FallbackRecognizer(new DeepgramRecognizer(Settings(key: "wrong"), null, muLaw8k: true), () => fallback, _ => { });
+        failing.StartUtterance();
+        failing.FeedMuLaw(new byte[4000]); // half a second of the line
+        Assert.Equal("fallback heard 8000 samples", await failing.FinishUtteranceAsync()); // decoded and brought to 16 kHz for the fallback
+        Assert.False(failing.AcceptsMuLaw); // from now on the call feeds 16 kHz to the fallback
+    }
+
+    [Fact]
     public async Task A_refused_deepgram_key_hands_the_same_words_to_the_fallback_and_says_why_once()
     {
         var reports = new List<string>();

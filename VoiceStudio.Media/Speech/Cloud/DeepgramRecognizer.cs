@@ -15,7 +15,7 @@ namespace VoiceStudio.Media.Speech.Cloud;
 /// holds the socket open; <c>CloseStream</c> ends it with the call. Audio is handed to a sender task through a
 /// channel of pooled buffers: the call's receive loop never waits on the network.
 /// </summary>
-public sealed class DeepgramRecognizer : ISpeechRecognizer, IFailingSpeech
+public sealed class DeepgramRecognizer : ISpeechRecognizer, IFailingSpeech, IMuLawRecognizer
 {
     private static readonly TimeSpan FinalizeTimeout = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan KeepAliveEvery = TimeSpan.FromSeconds(5);
@@ -34,12 +34,17 @@ public sealed class DeepgramRecognizer : ISpeechRecognizer, IFailingSpeech
     private TaskCompletionSource<string>? _finishing;
     private Exception? _failure;
 
-    public DeepgramRecognizer(CloudSpeechSettings settings, SpeechUsage? usage = null)
+    private readonly bool _muLaw;
+
+    /// <param name="muLaw8k">The call's line is 8 kHz μ-law: the stream is opened as <c>encoding=mulaw&amp;sample_rate=8000</c>
+    /// and the caller's bytes go to Deepgram as they came (<see cref="FeedMuLaw"/>), no decoding or resampling.</param>
+    public DeepgramRecognizer(CloudSpeechSettings settings, SpeechUsage? usage = null, bool muLaw8k = false)
     {
         _settings = settings;
         _usage = usage;
+        _muLaw = muLaw8k;
         _socket.Options.SetRequestHeader("Authorization", $"Token {settings.ApiKey}");
-        _connected = _socket.ConnectAsync(ListenUri(settings), _stop.Token);
+        _connected = _socket.ConnectAsync(ListenUri(settings, muLaw8k), _stop.Token);
         _running = RunAsync();
     }
 
@@ -49,14 +54,32 @@ public sealed class DeepgramRecognizer : ISpeechRecognizer, IFailingSpeech
     /// <summary>The socket failed or closed: the fallback takes over.</summary>
     public Exception? Failure => Volatile.Read(ref _failure);
 
-    public static Uri ListenUri(CloudSpeechSettings s)
+    public bool AcceptsMuLaw => _muLaw && Failure is null;
+
+    public void FeedMuLaw(ReadOnlySpan<byte> muLaw8k)
+    {
+        if (muLaw8k.IsEmpty || Failure is not null)
+        {
+            return;
+        }
+        var buffer = ArrayPool<byte>.Shared.Rent(muLaw8k.Length);
+        muLaw8k.CopyTo(buffer);
+        _usage?.Heard(muLaw8k.Length * 2); // counted in 16 kHz samples, like the linear feed
+        if (!_outgoing.Writer.TryWrite((buffer, muLaw8k.Length, null)))
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    public static Uri ListenUri(CloudSpeechSettings s, bool muLaw8k = false)
     {
         var root = s.BaseUrl.ToString().TrimEnd('/');
         if (root.StartsWith("http", StringComparison.Ordinal))
         {
             root = "ws" + root[4..];
         }
-        var query = $"model={Uri.EscapeDataString(s.Model ?? "nova-2-phonecall")}&language={Uri.EscapeDataString(s.Language)}&encoding=linear16&sample_rate=16000&channels=1"
+        var query = $"model={Uri.EscapeDataString(s.Model ?? "nova-2-phonecall")}&language={Uri.EscapeDataString(s.Language)}"
+            + $"&encoding={(muLaw8k ? "mulaw" : "linear16")}&sample_rate={(muLaw8k ? 8000 : 16000)}&channels=1"
             + $"&interim_results={s.Option("interim_results", "true")}&endpointing={s.Option("endpointing_ms", "300")}"
             + $"&utterance_end_ms={s.Option("utterance_end_ms", "1000")}&smart_format=true&punctuate=true";
         return new Uri($"{root}/v1/listen?{query}");

@@ -12,8 +12,22 @@ public interface IFailingSpeech
 /// 30 s) so that when the provider fails at the end of a turn, the fallback hears the same words and the turn is not
 /// lost; from then on the call stays on the fallback. <paramref name="report"/> is told once, with the reason.
 /// </summary>
-public sealed class FallbackRecognizer(ISpeechRecognizer primary, Func<ISpeechRecognizer> fallback, Action<string> report) : ISpeechRecognizer
+public sealed class FallbackRecognizer(ISpeechRecognizer primary, Func<ISpeechRecognizer> fallback, Action<string> report) : ISpeechRecognizer, IMuLawRecognizer
 {
+    private readonly List<byte> _utteranceMuLaw = [];
+
+    public bool AcceptsMuLaw => _backup is null && primary is IMuLawRecognizer { AcceptsMuLaw: true };
+
+    /// <summary>The line's μ-law goes to the provider; a copy is kept for the fallback should the turn fail.</summary>
+    public void FeedMuLaw(ReadOnlySpan<byte> muLaw8k)
+    {
+        ((IMuLawRecognizer)primary).FeedMuLaw(muLaw8k);
+        if (_utteranceMuLaw.Count + muLaw8k.Length <= MaxSamples / 2)
+        {
+            _utteranceMuLaw.AddRange(muLaw8k);
+        }
+    }
+
     private const int MaxSamples = 30 * 16000;
     private short[] _utterance = System.Buffers.ArrayPool<short>.Shared.Rent(16000 * 4);
     private int _length;
@@ -37,6 +51,7 @@ public sealed class FallbackRecognizer(ISpeechRecognizer primary, Func<ISpeechRe
             FailOver(failure.Message);
         }
         _length = 0;
+        _utteranceMuLaw.Clear();
         Current.StartUtterance();
     }
 
@@ -74,6 +89,12 @@ public sealed class FallbackRecognizer(ISpeechRecognizer primary, Func<ISpeechRe
             FailOver(e.Message);
             _backup!.StartUtterance();
             _backup.Feed(_utterance.AsSpan(0, _length)); // the same words, heard again by the fallback
+            if (_utteranceMuLaw.Count > 0)
+            {
+                var narrow = new short[_utteranceMuLaw.Count];
+                Audio.MuLaw.Decode(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_utteranceMuLaw), narrow);
+                _backup.Feed(Audio.PhoneLine.Resample(narrow, 8000, 16000));
+            }
             return await _backup.FinishUtteranceAsync();
         }
     }

@@ -191,7 +191,7 @@ public sealed class CallHost(
         {
             logger.LogSpeechProviderFailed(writer.CallId, agent.Definition.Name, problem);
             writer.Traced(new Trace("error", new Dictionary<string, object?> { ["message"] = problem, ["source"] = "speech" }));
-        });
+        }, muLawLine: serializer.Encoding == AudioEncoding.MuLaw && serializer.SampleRate == 8000);
         writer.UsageSource = () => speech.Usage;
         using ISpeechRecognizer recognizer = speech.Recognizer;
         using var voice = speech.Voice as IDisposable; // a provider's socket closes with the call

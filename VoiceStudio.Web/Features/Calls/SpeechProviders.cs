@@ -37,7 +37,7 @@ public sealed class SpeechProviders(PocketSphinxPool recognizers, ITextToSpeech 
     /// provider is its fallback (<c>provider_settings.fallback.stt</c> / <c>.tts</c>, another cloud provider or the
     /// embedded one, the default), and behind a cloud fallback the embedded speech, so a call always has a voice.
     /// </summary>
-    public CallSpeech For(Agent agent, IReadOnlyDictionary<string, SpeechAccount> accounts, int callRate, bool textOnly, Action<string> report)
+    public CallSpeech For(Agent agent, IReadOnlyDictionary<string, SpeechAccount> accounts, int callRate, bool textOnly, Action<string> report, bool muLawLine = false)
     {
         var usage = new SpeechUsage();
         var (sttFallback, ttsFallback) = FallbacksOf(agent);
@@ -46,7 +46,7 @@ public sealed class SpeechProviders(PocketSphinxPool recognizers, ITextToSpeech 
         {
             try
             {
-                return new FallbackRecognizer(Recognizer(agent, accounts, provider, usage), next,
+                return new FallbackRecognizer(Recognizer(agent, accounts, provider, usage, muLawLine), next,
                     reason => report($"speech recognition ({provider}) failed, {(next == Embedded ? "the embedded recognizer" : "the fallback")} takes over: {reason}"));
             }
             catch (SpeechProviderException e)
@@ -95,9 +95,9 @@ public sealed class SpeechProviders(PocketSphinxPool recognizers, ITextToSpeech 
     }
 
     /// <summary>A cloud recognizer with no fallback (throws <see cref="SpeechProviderException"/> when its settings cannot work).</summary>
-    public ISpeechRecognizer Recognizer(Agent agent, IReadOnlyDictionary<string, SpeechAccount> accounts, string provider, SpeechUsage? usage) => provider switch
+    public ISpeechRecognizer Recognizer(Agent agent, IReadOnlyDictionary<string, SpeechAccount> accounts, string provider, SpeechUsage? usage, bool muLawLine = false) => provider switch
     {
-        "deepgram" => new DeepgramRecognizer(Settings(agent, accounts, "deepgram", "deepgram", agent.SttModel, null, agent.SttLanguage), usage),
+        "deepgram" => new DeepgramRecognizer(Settings(agent, accounts, "deepgram", "deepgram", agent.SttModel, null, agent.SttLanguage), usage, muLawLine),
         "openai" => new OpenAiTranscriber(httpClients.CreateClient("speech"), Settings(agent, accounts, "openai_stt", "openai", agent.SttModel, null, agent.SttLanguage), usage),
         _ => throw new SpeechProviderException($"'{provider}' is not a cloud recognizer ({string.Join(", ", CloudRecognizers)})"),
     };
