@@ -26,20 +26,23 @@ public sealed class CloudSpeechCallTests(AppFixture fixture)
           {"node_key": "booked", "type": "end", "config": {"text": "You are booked. Goodbye!"}}]}
         """;
 
-    private async Task<string> AgentAsync(CloudSpeechServer server, string? key)
+    private async Task<string> AgentAsync(CloudSpeechServer server, string? key, string stt = "deepgram", string tts = "openai")
     {
         var name = $"cloud-{Guid.NewGuid():N}"[..12];
         using var api = await AdminAsync(fixture);
         await ReadAsync(await api.PostAsync("api/agents", Json(new JsonObject
         {
             ["name"] = name,
-            ["stt_provider"] = "deepgram",
-            ["tts_provider"] = "openai",
+            ["stt_provider"] = stt,
+            ["tts_provider"] = tts,
             // without a key here, the installation's speech settings apply
             ["provider_settings"] = key is null ? new JsonObject() : new JsonObject
             {
                 ["deepgram"] = new JsonObject { ["base_url"] = server.BaseUri.ToString(), ["api_key"] = key },
                 ["openai_tts"] = new JsonObject { ["base_url"] = new Uri(server.BaseUri, "v1/").ToString(), ["api_key"] = key },
+                ["openai_stt"] = new JsonObject { ["base_url"] = new Uri(server.BaseUri, "v1/").ToString(), ["api_key"] = key },
+                ["elevenlabs"] = new JsonObject { ["base_url"] = server.BaseUri.ToString(), ["api_key"] = key },
+                ["cartesia"] = new JsonObject { ["base_url"] = server.BaseUri.ToString(), ["api_key"] = key },
             },
         })), HttpStatusCode.Created);
         await ReadAsync(await api.PutAsync($"api/agents/{name}/flow", Json(Flow)), HttpStatusCode.OK);
@@ -90,6 +93,24 @@ public sealed class CloudSpeechCallTests(AppFixture fixture)
         var page = await Screenshots.SignedInPageAsync(browser, fixture, $"calls/{call.Id}", $"Call with {call.AgentName}");
         await Microsoft.Playwright.Assertions.Expect(page.GetByTestId("usage").First).ToContainTextAsync("Speech heard (cloud STT)");
         await Microsoft.Playwright.Assertions.Expect(page.GetByTestId("usage").Nth(1)).ToContainTextAsync($"Characters spoken (cloud TTS){usage["tts_characters"]}");
+    }
+
+    [Theory]
+    [InlineData("openai", "elevenlabs")]
+    [InlineData("deepgram", "cartesia")]
+    public async Task Every_provider_pair_carries_a_whole_call(string stt, string tts)
+    {
+        await using var server = await CloudSpeechServer.StartAsync();
+        server.Transcripts.Enqueue("book an appointment");
+        var (call, events) = await CallAsync(await AgentAsync(server, CloudSpeechServer.Key, stt, tts));
+        Assert.DoesNotContain(events, e => e.Type == CallEventTypes.Error);
+        Assert.Contains("book an appointment", call.Transcript, StringComparison.Ordinal); // heard through the provider
+        Assert.Contains("Would you like to book an appointment?", server.SpokenTexts); // spoken through the provider
+        Assert.Contains("You are booked.", server.SpokenTexts);
+        Assert.Contains(events, e => e.Type == CallEventTypes.NodeEntered && e.Data.Contains("booked", StringComparison.Ordinal));
+        var usage = JsonNode.Parse(call.Usage)!;
+        Assert.True(usage["stt_seconds"]!.GetValue<double>() > 0.5);
+        Assert.True(usage["tts_characters"]!.GetValue<long>() > 40);
     }
 
     [Fact]
