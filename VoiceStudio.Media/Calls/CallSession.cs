@@ -469,7 +469,7 @@ public sealed class CallSession : IDisposable, IPacedOutput
         _lastActivity = Now;
         _idleCount = 0;
         _observer.UserSpoke(text, Now);
-        _inputs.Writer.TryWrite(new Input.UserTurn(text, vadStop, sttFinal));
+        _inputs.Writer.TryWrite(new Input.UserTurn(text, vadStop, sttFinal) { FirstInterim = (_recognizer as IInterimTiming)?.FirstInterim });
     }
 
     /// <summary>A typed turn (browser test console): it cuts the agent off like speech would, then is the caller's turn.</summary>
@@ -531,7 +531,10 @@ public sealed class CallSession : IDisposable, IPacedOutput
     private abstract record Input
     {
         public sealed record Greeting : Input;
-        public sealed record UserTurn(string Text, TimeSpan VadStop, TimeSpan SttFinal) : Input;
+        public sealed record UserTurn(string Text, TimeSpan VadStop, TimeSpan SttFinal) : Input
+        {
+            public TimeSpan? FirstInterim { get; init; }
+        }
         public sealed record Digit(char Value) : Input;
         public sealed record Idle(int Times) : Input;
         public sealed record Interruption(string Spoken) : Input;
@@ -544,6 +547,7 @@ public sealed class CallSession : IDisposable, IPacedOutput
         public TimeSpan SttFinal { get; } = sttFinal;
         public TimeSpan? FirstText { get; set; }
         public TimeSpan? FirstAudio { get; set; }
+        public TimeSpan? FirstInterim { get; init; }
     }
 
     private async Task WorkAsync(CancellationToken cancellationToken)
@@ -565,7 +569,7 @@ public sealed class CallSession : IDisposable, IPacedOutput
             }
             if (input is Input.UserTurn turn)
             {
-                _timing = new TurnTiming(++_turn, turn.VadStop, turn.SttFinal);
+                _timing = new TurnTiming(++_turn, turn.VadStop, turn.SttFinal) { FirstInterim = turn.FirstInterim };
             }
             try
             {
@@ -937,7 +941,10 @@ public sealed class CallSession : IDisposable, IPacedOutput
                 (timing.SttFinal - stop).TotalMilliseconds,
                 ((timing.FirstText ?? Now) - stop).TotalMilliseconds,
                 ((timing.FirstAudio ?? Now) - stop).TotalMilliseconds,
-                (Now - stop).TotalMilliseconds));
+                (Now - stop).TotalMilliseconds)
+            {
+                SttFirstInterimMs = timing.FirstInterim?.TotalMilliseconds,
+            });
         }
     }
 

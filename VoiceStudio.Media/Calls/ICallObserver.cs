@@ -7,7 +7,11 @@ public sealed record TurnLatency(
     double SttFinalMs,
     double FirstReplyTextMs,
     double FirstTtsAudioMs,
-    double FirstAudioSentMs);
+    double FirstAudioSentMs)
+{
+    /// <summary>A streaming recognizer's first interim text, from the moment the caller started speaking (null: none, or an embedded recognizer).</summary>
+    public double? SttFirstInterimMs { get; init; }
+}
 
 /// <summary>
 /// Everything a call reports, in order, from the session's own flow (never concurrently for one call). The web

@@ -55,6 +55,12 @@ public interface IMuLawRecognizer
     void FeedMuLaw(ReadOnlySpan<byte> muLaw8k);
 }
 
+/// <summary>A streaming recognizer that says when its first interim text of the utterance came (from StartUtterance).</summary>
+public interface IInterimTiming
+{
+    TimeSpan? FirstInterim { get; }
+}
+
 /// <summary>Flite: synthesis runs on the thread pool so the caller's flow never blocks on it.</summary>
 public sealed class FliteTextToSpeech : ITextToSpeech
 {

@@ -86,6 +86,8 @@ public sealed class CloudSpeechCallTests(AppFixture fixture)
         var latency = events.First(e => e.Type == CallEventTypes.TurnLatency);
         Assert.Contains("stt_final_ms", latency.Data, StringComparison.Ordinal);
         Assert.Contains("first_tts_audio_ms", latency.Data, StringComparison.Ordinal);
+        var interim = System.Text.Json.Nodes.JsonNode.Parse(latency.Data)!["stt_first_interim_ms"];
+        Assert.True(interim is not null && interim.GetValue<double>() > 0, latency.Data); // Deepgram's first text of the turn, timed
         Assert.True(call.RecordingPath is not null);
 
         // the call page shows what the call used

@@ -218,4 +218,29 @@ public sealed class DesignerPageTests(AppFixture fixture)
             File.Delete(wav);
         }
     }
+
+    [Fact]
+    public async Task Two_designers_on_one_agent_get_a_conflict_message_instead_of_overwriting()
+    {
+        var name = await NewAgentAsync("shared");
+        await using var browser = await BrowserAsync();
+        var ada = await SignedInPageAsync(browser, fixture, $"agents/{name}/flow", $"{name} · flow", 1600, 900);
+        var grace = await SignedInPageAsync(browser, fixture, $"agents/{name}/flow", $"{name} · flow", 1600, 900);
+
+        await DropAsync(ada, "say", 60, 100);
+        await Assertions.Expect(ada.GetByTestId("save-status")).ToContainTextAsync("Draft saved");
+        await DropAsync(grace, "end", 300, 100); // Grace opened the flow before Ada's save
+        await Assertions.Expect(grace.GetByTestId("conflict")).ToContainTextAsync("changed this flow at");
+        await Assertions.Expect(grace.GetByTestId("save-status")).ToHaveTextAsync("Not saved: edit conflict");
+        await using (var db = fixture.Database.NewContext())
+        {
+            var agent = await db.Agents.AsNoTracking().SingleAsync(a => a.Name == name);
+            var draft = await db.FlowDrafts.AsNoTracking().SingleAsync(d => d.AgentId == agent.Id);
+            Assert.Contains("say_1", draft.Document, StringComparison.Ordinal);
+            Assert.DoesNotContain("end_1", draft.Document, StringComparison.Ordinal); // Ada's work was not overwritten
+        }
+        await grace.GetByTestId("conflict-reload").ClickAsync();
+        await Assertions.Expect(grace.GetByTestId("node-say_1")).ToBeVisibleAsync();
+        await Assertions.Expect(grace.GetByTestId("conflict")).ToHaveCountAsync(0);
+    }
 }

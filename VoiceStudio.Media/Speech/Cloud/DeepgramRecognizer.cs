@@ -15,7 +15,7 @@ namespace VoiceStudio.Media.Speech.Cloud;
 /// holds the socket open; <c>CloseStream</c> ends it with the call. Audio is handed to a sender task through a
 /// channel of pooled buffers: the call's receive loop never waits on the network.
 /// </summary>
-public sealed class DeepgramRecognizer : ISpeechRecognizer, IFailingSpeech, IMuLawRecognizer
+public sealed class DeepgramRecognizer : ISpeechRecognizer, IFailingSpeech, IMuLawRecognizer, IInterimTiming
 {
     private static readonly TimeSpan FinalizeTimeout = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan KeepAliveEvery = TimeSpan.FromSeconds(5);
@@ -90,6 +90,12 @@ public sealed class DeepgramRecognizer : ISpeechRecognizer, IFailingSpeech, IMuL
         // Deepgram listens to everything; the flow's phrases bias the embedded recognizer only.
     }
 
+    private long _utteranceStarted;
+    private long _firstInterimTicks;
+
+    /// <summary>When the first text of the current utterance came back, from its start.</summary>
+    public TimeSpan? FirstInterim => Interlocked.Read(ref _firstInterimTicks) is > 0 and var ticks ? TimeSpan.FromTicks(ticks) : null;
+
     public void StartUtterance()
     {
         lock (_gate)
@@ -97,6 +103,8 @@ public sealed class DeepgramRecognizer : ISpeechRecognizer, IFailingSpeech, IMuL
             _finals.Clear();
             _interim = "";
         }
+        Interlocked.Exchange(ref _firstInterimTicks, 0);
+        Volatile.Write(ref _utteranceStarted, System.Diagnostics.Stopwatch.GetTimestamp());
     }
 
     public void Feed(ReadOnlySpan<short> samples16k)
@@ -273,6 +281,10 @@ public sealed class DeepgramRecognizer : ISpeechRecognizer, IFailingSpeech, IMuL
             && alternatives.GetArrayLength() > 0 && alternatives[0].TryGetProperty("transcript", out var tr) ? tr.GetString() ?? "" : "";
         var isFinal = root.TryGetProperty("is_final", out var f) && f.ValueKind == JsonValueKind.True;
         var fromFinalize = root.TryGetProperty("from_finalize", out var ff) && ff.ValueKind == JsonValueKind.True;
+        if (transcript.Length > 0 && Interlocked.Read(ref _firstInterimTicks) == 0 && Volatile.Read(ref _utteranceStarted) is var started and > 0)
+        {
+            Interlocked.CompareExchange(ref _firstInterimTicks, Math.Max(1, System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks), 0);
+        }
         TaskCompletionSource<string>? finishing;
         lock (_gate)
         {

@@ -12,8 +12,10 @@ public interface IFailingSpeech
 /// 30 s) so that when the provider fails at the end of a turn, the fallback hears the same words and the turn is not
 /// lost; from then on the call stays on the fallback. <paramref name="report"/> is told once, with the reason.
 /// </summary>
-public sealed class FallbackRecognizer(ISpeechRecognizer primary, Func<ISpeechRecognizer> fallback, Action<string> report) : ISpeechRecognizer, IMuLawRecognizer
+public sealed class FallbackRecognizer(ISpeechRecognizer primary, Func<ISpeechRecognizer> fallback, Action<string> report) : ISpeechRecognizer, IMuLawRecognizer, IInterimTiming
 {
+    public TimeSpan? FirstInterim => (Current as IInterimTiming)?.FirstInterim;
+
     private readonly List<byte> _utteranceMuLaw = [];
 
     public bool AcceptsMuLaw => _backup is null && primary is IMuLawRecognizer { AcceptsMuLaw: true };

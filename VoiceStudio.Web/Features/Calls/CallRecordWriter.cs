@@ -116,6 +116,7 @@ public sealed class CallRecordWriter : ICallObserver
         first_reply_text_ms = Math.Round(latency.FirstReplyTextMs, 1),
         first_tts_audio_ms = Math.Round(latency.FirstTtsAudioMs, 1),
         first_audio_sent_ms = Math.Round(latency.FirstAudioSentMs, 1),
+        stt_first_interim_ms = latency.SttFirstInterimMs is { } interim ? Math.Round(interim, 1) : (double?)null, // from the start of the caller's speech
     });
 
     public void GreetingMeasured(double firstAudioMs) => Event(CallEventTypes.GreetingLatency, new { first_audio_ms = Math.Round(firstAudioMs, 1) });
