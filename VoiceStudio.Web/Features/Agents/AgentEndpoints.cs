@@ -124,10 +124,7 @@ public static partial class AgentEndpoints
             {
                 return Api.NotFound($"tool {id} does not exist");
             }
-            var usedBy = (await db.FlowNodes.AsNoTracking().Include(n => n.Agent).ToListAsync(cancellationToken))
-                .Where(n => FlowDocument.ToolIdsOf(n).Contains(id)).Select(n => $"{n.Agent!.Name}.{n.NodeKey}")
-                .Concat(await db.Agents.AsNoTracking().Where(a => a.ToolIds.Contains(id) || a.PreCallToolIds.Contains(id)).Select(a => a.Name).ToListAsync(cancellationToken))
-                .Distinct().ToList();
+            var usedBy = (await ToolUsersAsync(db, cancellationToken)).GetValueOrDefault(id, []);
             if (usedBy.Count > 0)
             {
                 return Api.Problem(StatusCodes.Status409Conflict, $"tool '{tool.Name}' is in use by {string.Join(", ", usedBy)}; remove it there first");
@@ -173,6 +170,41 @@ public static partial class AgentEndpoints
             });
         }).WithSummary("Run a tool once with the given arguments: status, body and latency");
         return app;
+    }
+
+    /// <summary>
+    /// Who uses each tool: agents (as a tool or a pre-call tool) by name, flow nodes as <c>agent.node</c>. One read
+    /// of agents and nodes for all tools (the tools page, and the check before a delete).
+    /// </summary>
+    public static async Task<Dictionary<Guid, List<string>>> ToolUsersAsync(VoiceStudioDbContext db, CancellationToken cancellationToken)
+    {
+        var users = new Dictionary<Guid, List<string>>();
+        void Add(Guid tool, string who)
+        {
+            if (!users.TryGetValue(tool, out var list))
+            {
+                users[tool] = list = [];
+            }
+            if (!list.Contains(who))
+            {
+                list.Add(who);
+            }
+        }
+        foreach (var agent in await db.Agents.AsNoTracking().Select(a => new { a.Name, a.ToolIds, a.PreCallToolIds }).ToListAsync(cancellationToken))
+        {
+            foreach (var tool in agent.ToolIds.Concat(agent.PreCallToolIds))
+            {
+                Add(tool, agent.Name);
+            }
+        }
+        foreach (var node in await db.FlowNodes.AsNoTracking().Include(n => n.Agent).ToListAsync(cancellationToken))
+        {
+            foreach (var tool in FlowDocument.ToolIdsOf(node))
+            {
+                Add(tool, $"{node.Agent!.Name}.{node.NodeKey}");
+            }
+        }
+        return users;
     }
 
     public static object Json(Agent a)
