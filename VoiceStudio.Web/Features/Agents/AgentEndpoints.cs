@@ -249,7 +249,7 @@ public static partial class AgentEndpoints
             {
                 if (value is JsonValue v && v.TryGetValue<string>(out var s) && SecretName().IsMatch(name) && !name.EndsWith("_env", StringComparison.Ordinal))
                 {
-                    o[name] = s.Length <= 8 ? "••••" : $"••••{s[^4..]}";
+                    o[name] = Secrets.Mask(s);
                 }
                 else if (value is not null)
                 {
@@ -268,7 +268,7 @@ public static partial class AgentEndpoints
         }
         foreach (var (name, value) in o.ToList())
         {
-            if (value is JsonValue v && v.TryGetValue<string>(out var s) && s.StartsWith("••••", StringComparison.Ordinal) && old[name] is JsonValue kept)
+            if (value is JsonValue v && v.TryGetValue<string>(out var s) && Secrets.IsMasked(s) && old[name] is JsonValue kept)
             {
                 o[name] = kept.DeepClone();
             }

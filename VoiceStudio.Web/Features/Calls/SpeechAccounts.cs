@@ -59,7 +59,7 @@ public sealed class SpeechAccounts(IDbContextFactory<VoiceStudioDbContext> dbFac
             {
                 ["provider"] = provider,
                 ["base_url"] = account?.BaseUrl ?? configuration[$"{provider.ToUpperInvariant()}_BASE_URL"] ?? SpeechProviders.DefaultBaseUrls[provider].ToString(),
-                ["api_key"] = key is null ? null : key.Length <= 8 ? "••••" : $"••••{key[^4..]}",
+                ["api_key"] = Secrets.Mask(key),
                 ["key_source"] = account?.ApiKey is not null ? "settings" : environment is not null ? "environment" : null,
             });
         }
@@ -97,7 +97,7 @@ public sealed class SpeechAccounts(IDbContextFactory<VoiceStudioDbContext> dbFac
                     case "api_key" when v is null || text is "":
                         row.ApiKeyProtected = null;
                         break;
-                    case "api_key" when text is not null && text.StartsWith("••••", StringComparison.Ordinal):
+                    case "api_key" when Secrets.IsMasked(text):
                         break; // sent back as read: keep it
                     case "api_key" when text is not null:
                         row.ApiKeyProtected = _secrets.Protect(text);

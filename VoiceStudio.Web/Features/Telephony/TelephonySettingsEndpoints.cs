@@ -110,9 +110,9 @@ public static class TelephonySettingsEndpoints
                 enabled = row?.Enabled ?? false,
                 account_id = effective.AccountId,
                 api_key = effective.ApiKey,
-                auth_token = Mask(effective.AuthToken),
+                auth_token = Secrets.Mask(effective.AuthToken),
                 auth_token_set = effective.AuthToken is not null,
-                webhook_secret = Mask(effective.WebhookSecret),
+                webhook_secret = Secrets.Mask(effective.WebhookSecret),
                 webhook_secret_set = effective.WebhookSecret is not null,
                 phone_number = effective.PhoneNumber,
                 api_base_url = effective.ApiBaseUrl,
@@ -132,7 +132,6 @@ public static class TelephonySettingsEndpoints
     }
 
     /// <summary>The last four characters only, so an admin can tell which secret is set.</summary>
-    private static string? Mask(string? secret) => secret is null ? null : secret.Length <= 8 ? "••••" : $"••••{secret[^4..]}";
 
     private static async Task<List<FlowProblem>> ApplyAsync(VoiceStudioDbContext db, TelephonyAccounts accounts, JsonObject body, DateTimeOffset now, CancellationToken cancellationToken)
     {
